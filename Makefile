@@ -1,0 +1,49 @@
+# pointflex — every target installs what it needs into .venv first.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+PG_URL ?= $(POINTFLEX_TEST_POSTGRES_URL)
+PYTEST_ARGS ?=
+
+.DEFAULT_GOAL := help
+.PHONY: help install run demo test test-sqlite test-postgres lint bench clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP) ## create .venv and install pointflex with its dev tools
+
+run: $(STAMP) ## run pointflex on SQLite (./var/pointflex.db) with demo data
+	mkdir -p var
+	POINTFLEX_DATA_DIR=var POINTFLEX_DATABASE_URL=sqlite:///var/pointflex.db $(BIN)/pointflex db upgrade
+	POINTFLEX_DATA_DIR=var POINTFLEX_DATABASE_URL=sqlite:///var/pointflex.db $(BIN)/pointflex demo --if-empty
+
+test: $(STAMP) ## run every test on SQLite, then on PostgreSQL when POINTFLEX_TEST_POSTGRES_URL is set
+	$(MAKE) --no-print-directory test-sqlite
+	@if [ -n "$(PG_URL)" ]; then $(MAKE) --no-print-directory test-postgres; \
+	else echo "POINTFLEX_TEST_POSTGRES_URL not set: PostgreSQL run skipped"; fi
+
+test-sqlite: $(STAMP)
+	POINTFLEX_TEST_BACKEND=sqlite $(BIN)/pytest -q $(PYTEST_ARGS) tests
+
+test-postgres: $(STAMP)
+	POINTFLEX_TEST_BACKEND=postgres POINTFLEX_TEST_POSTGRES_URL=$(PG_URL) \
+		$(BIN)/pytest -q $(PYTEST_ARGS) tests/integration tests/cli
+
+lint: $(STAMP) ## ruff and mypy
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+	$(BIN)/mypy
+
+bench: $(STAMP) ## run the benchmarks (see bench/README.md)
+	$(BIN)/python bench/accrual.py
+
+clean: ## remove the virtualenv and local data
+	rm -rf $(VENV) var

@@ -1,0 +1,45 @@
+"""Composition root: builds the runtime every entry point hands to the services."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from sqlalchemy import Engine
+
+from pointflex.clock import Clock, SystemClock
+from pointflex.config import Settings
+from pointflex.domain.catalog import Catalog, default_catalog
+from pointflex.domain.dates import local_day
+from pointflex.store.db import make_engine
+from pointflex.store.tokens import TokenVault, load_or_create_secret
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    engine: Engine
+    clock: Clock
+    catalog: Catalog
+    vault: TokenVault
+    extras: dict[str, object] = field(default_factory=dict)
+
+    def now(self) -> datetime:
+        return self.clock.now()
+
+    def today(self, tz: str | None = None) -> date:
+        return local_day(self.now(), tz or self.settings.default_timezone)
+
+
+def build_runtime(
+    settings: Settings | None = None, clock: Clock | None = None, engine: Engine | None = None
+) -> Runtime:
+    settings = settings or Settings()
+    secret = load_or_create_secret(settings.secret_key, settings.data_dir)
+    return Runtime(
+        settings=settings,
+        engine=engine or make_engine(settings.database_url),
+        clock=clock or SystemClock(),
+        catalog=default_catalog(),
+        vault=TokenVault(secret),
+    )

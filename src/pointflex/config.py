@@ -1,0 +1,30 @@
+"""Settings: one object, built at start-up from ``POINTFLEX_*`` variables, passed in."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="POINTFLEX_", env_file=".env", extra="ignore")
+
+    database_url: str = Field(
+        default="sqlite:///pointflex.db",
+        description="SQLAlchemy URL; SQLite file by default, postgresql+psycopg:// for production",
+    )
+    data_dir: Path = Field(default=Path("."), description="where keys and local state live")
+    secret_key: str = Field(
+        default="",
+        description="master secret for token encryption and look-up hashes; "
+        "generated into data_dir on first start when empty",
+    )
+    default_timezone: str = "America/Los_Angeles"
+    max_vm_count: int = Field(default=1000, ge=1, description="largest count per vm/create (Q11)")
+    max_serials_per_request: int = Field(default=100, ge=1, description="R38, R41")
+    max_bulk_serials: int = Field(default=10_000, ge=1, description="stop/reactivate at once")
+    program_grace_days: int = Field(default=30, ge=0, description="P7 program-expiry grace")
+    negative_grace_days: int = Field(default=90, ge=0, description="R55/R56/P7")
+    points_history_days: int = Field(default=90, ge=1, description="R22 entitlements/points window")

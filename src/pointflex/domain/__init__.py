@@ -1,0 +1,1 @@
+"""Pure domain: states, rules, pricing, dates. Imports nothing from the other layers."""

@@ -1,0 +1,121 @@
+"""Days, instants and FortiFlex date formats.
+
+Instants are timezone-aware UTC datetimes everywhere inside pointflex. A *day* is a calendar
+day in a program's billing time zone (R11); its bounds are computed with zoneinfo so that DST
+days are 23 or 25 hours long.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pointflex.errors import InvalidDate, InvalidInput
+
+PACIFIC = "America/Los_Angeles"
+WIRE_FORMAT = "%Y-%m-%d %H:%M:%S"
+
+# The FortiFlex family of accepted inputs (spec §7): date only, or date and time to the hour,
+# minute or second, separated by 'T' or a space, optional fraction, optional zone.
+_DATE_RE = re.compile(
+    r"^(?P<date>\d{4}-\d{2}-\d{2})"
+    r"(?:[T ](?P<hour>\d{2})(?::(?P<minute>\d{2})(?::(?P<second>\d{2})(?:\.(?P<frac>\d{1,9}))?)?)?"
+    r"(?P<zone>Z|[+-]\d{2}:?\d{2})?)?$"
+)
+
+
+@lru_cache(maxsize=64)
+def zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise InvalidInput(f"unknown time zone {name!r}") from exc
+
+
+def utc(value: datetime) -> datetime:
+    """Return an aware UTC instant; naive values are taken to be UTC already."""
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
+
+def local_day(instant: datetime, tz: str) -> date:
+    """The calendar day in ``tz`` that contains ``instant``."""
+    return utc(instant).astimezone(zone(tz)).date()
+
+
+def day_start(day: date, tz: str) -> datetime:
+    """00:00 of ``day`` in ``tz``, as a UTC instant."""
+    return datetime.combine(day, time.min, tzinfo=zone(tz)).astimezone(UTC)
+
+
+@dataclass(frozen=True)
+class DayWindow:
+    """The half-open interval [start, end) of one calendar day, in UTC."""
+
+    day: date
+    start: datetime
+    end: datetime
+
+
+def day_window(day: date, tz: str) -> DayWindow:
+    return DayWindow(day, day_start(day, tz), day_start(day + timedelta(days=1), tz))
+
+
+def parse_wire_datetime(text: str, tz: str = PACIFIC) -> datetime:
+    """Parse any FortiFlex input format; naive values are local time in ``tz``."""
+    match = _DATE_RE.match(text.strip())
+    if match is None:
+        raise InvalidDate(f"date {text!r} is not in a supported format (e.g. 2026-05-31)")
+    try:
+        base = date.fromisoformat(match["date"])
+        frac = (match["frac"] or "0").ljust(6, "0")[:6]
+        naive = datetime.combine(
+            base,
+            time(
+                int(match["hour"] or 0),
+                int(match["minute"] or 0),
+                int(match["second"] or 0),
+                int(frac),
+            ),
+        )
+    except ValueError as exc:
+        raise InvalidDate(f"date {text!r} is not a valid calendar date") from exc
+    zone_text = match["zone"]
+    if zone_text is None:
+        return naive.replace(tzinfo=zone(tz)).astimezone(UTC)
+    if zone_text == "Z":
+        return naive.replace(tzinfo=UTC)
+    sign = 1 if zone_text[0] == "+" else -1
+    digits = zone_text[1:].replace(":", "")
+    offset = timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))
+    return (naive - sign * offset).replace(tzinfo=UTC)
+
+
+def parse_wire_day(text: str) -> date:
+    """Parse a date that names a day (``entitlements/points`` ranges); time parts are ignored."""
+    match = _DATE_RE.match(text.strip())
+    if match is None:
+        raise InvalidDate(f"date {text!r} is not in a supported format (e.g. 2026-05-31)")
+    try:
+        return date.fromisoformat(match["date"])
+    except ValueError as exc:
+        raise InvalidDate(f"date {text!r} is not a valid calendar date") from exc
+
+
+def format_wire(instant: datetime | None, tz: str = PACIFIC) -> str | None:
+    """Naive local time in ``tz``, ``YYYY-MM-DD HH:MM:SS`` (spec §7, Q9)."""
+    if instant is None:
+        return None
+    return utc(instant).astimezone(zone(tz)).strftime(WIRE_FORMAT)
+
+
+def add_years(day: date, years: int) -> date:
+    """Same calendar date ``years`` later; 29 February becomes 28 February when needed."""
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:
+        return day.replace(year=day.year + years, day=28)

@@ -1,0 +1,193 @@
+"""Entitlement lifecycle: states, allowed transitions and end-date rules.
+
+Stored statuses are PENDING, ACTIVE, STOPPED and EXPIRED. GRACE_PERIOD is never stored: it is
+how an ACTIVE entitlement is shown while its program is in a grace period (R55, R57), so that
+clearing the cause needs no mass update. EXPIRED is stored by the expiry job at the expiry
+instant, and reads show it from that instant even before the job has run (P11).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from pointflex.domain.catalog import FormFactor
+from pointflex.errors import (
+    AlreadyInState,
+    InvalidDate,
+    InvalidInput,
+    InvalidState,
+    LimitExceeded,
+    MixedProductTypes,
+    WrongProductType,
+)
+
+
+class Status(StrEnum):
+    PENDING = "PENDING"
+    ACTIVE = "ACTIVE"
+    STOPPED = "STOPPED"
+    EXPIRED = "EXPIRED"
+    GRACE_PERIOD = "GRACE_PERIOD"  # shown only, never stored
+
+
+class TokenStatus(StrEnum):
+    NOTUSED = "NOTUSED"
+    USED = "USED"
+
+
+class TerminationMode(StrEnum):
+    FOLLOW_PROGRAM = "FOLLOW_PROGRAM"
+    USER_DEFINED = "USER_DEFINED"
+
+
+class EventKind(StrEnum):
+    CREATED = "CREATED"
+    ACTIVATED = "ACTIVATED"  # PENDING -> ACTIVE by token redemption
+    STOPPED = "STOPPED"
+    REACTIVATED = "REACTIVATED"
+    EXPIRED = "EXPIRED"
+    CONFIG_CHANGED = "CONFIG_CHANGED"
+    DESCRIPTION_CHANGED = "DESCRIPTION_CHANGED"
+    END_DATE_CHANGED = "END_DATE_CHANGED"
+    TOKEN_REGENERATED = "TOKEN_REGENERATED"
+    TRANSFERRED = "TRANSFERRED"
+    REMOVED = "REMOVED"
+
+
+# Statuses during which a day is charged (R12): GRACE_PERIOD is stored as ACTIVE.
+CHARGED_STATUSES: frozenset[str] = frozenset({Status.ACTIVE})
+
+MAX_REMOVE = 100  # R41
+
+
+@dataclass(frozen=True)
+class EntitlementView:
+    """What the rules need to know about one entitlement."""
+
+    serial: str
+    form_factor: FormFactor
+    product_type_id: int
+    status: Status
+    end_at: datetime
+    termination_mode: TerminationMode
+    removed: bool = False
+
+
+def expiry_instant(
+    end_at: datetime, mode: TerminationMode, program_end: datetime, program_grace: timedelta
+) -> datetime:
+    """When an entitlement becomes EXPIRED.
+
+    A User Defined end date expires the entitlement at that instant (R46). A Follow Program
+    entitlement lives on through the program-expiry grace (R57) and expires when it ends (P7).
+    """
+    if mode is TerminationMode.USER_DEFINED:
+        return end_at
+    return program_end + program_grace
+
+
+def shown_status(
+    stored: Status, now: datetime, expires_at: datetime, program_in_grace: bool
+) -> Status:
+    """The status a read shows at ``now`` (P11 for EXPIRED, R55/R57 for GRACE_PERIOD)."""
+    if stored is Status.EXPIRED:
+        return Status.EXPIRED
+    if now >= expires_at:
+        return Status.EXPIRED
+    if stored is Status.ACTIVE and program_in_grace:
+        return Status.GRACE_PERIOD
+    return stored
+
+
+def check_stop(view: EntitlementView) -> None:
+    """Stop is allowed from ACTIVE (incl. GRACE_PERIOD) and PENDING (R50, P2)."""
+    _check_managed(view)
+    if view.status is Status.STOPPED:
+        raise AlreadyInState(f"entitlement {view.serial} is already STOPPED")
+    if view.status not in (Status.ACTIVE, Status.GRACE_PERIOD, Status.PENDING):
+        raise InvalidState(f"entitlement {view.serial} is {view.status} and cannot be stopped")
+
+
+def check_reactivate(view: EntitlementView) -> None:
+    """Reactivate only from STOPPED (R50, P2, P6: PENDING is not activated by hand)."""
+    _check_managed(view)
+    if view.status in (Status.ACTIVE, Status.GRACE_PERIOD):
+        raise AlreadyInState(f"entitlement {view.serial} is already ACTIVE")
+    if view.status is not Status.STOPPED:
+        raise InvalidState(
+            f"entitlement {view.serial} is {view.status}; only STOPPED entitlements can be "
+            "reactivated"
+        )
+
+
+def check_regenerate_token(view: EntitlementView) -> None:
+    """Tokens exist only on VM entitlements; regeneration on PENDING/ACTIVE/STOPPED (R34)."""
+    _check_managed(view)
+    if view.form_factor is not FormFactor.VM:
+        raise WrongProductType(f"entitlement {view.serial} is not a VM and has no token")
+    if view.status not in (Status.PENDING, Status.ACTIVE, Status.GRACE_PERIOD, Status.STOPPED):
+        raise InvalidState(f"entitlement {view.serial} is {view.status}; its token is final")
+
+
+def check_update(view: EntitlementView, *, changes_end_date: bool) -> None:
+    """Configuration and description: PENDING, ACTIVE, STOPPED; end date: PENDING, ACTIVE (R47)."""
+    _check_managed(view)
+    if view.status is Status.EXPIRED:
+        raise InvalidState(f"entitlement {view.serial} is EXPIRED and cannot be changed")
+    if changes_end_date and view.status is Status.STOPPED:
+        raise InvalidState(
+            f"entitlement {view.serial} is STOPPED; its end date can be changed only while "
+            "PENDING or ACTIVE"
+        )
+
+
+def check_removable(views: Sequence[EntitlementView]) -> None:
+    """Hardware removal is all-or-nothing: every serial must be STOPPED or EXPIRED (R41)."""
+    if not views:
+        raise InvalidInput("serialNumbers must name at least one serial")
+    if len(views) > MAX_REMOVE:
+        raise LimitExceeded(f"at most {MAX_REMOVE} serials can be removed at once")
+    for view in views:
+        _check_managed(view)
+        if view.form_factor is not FormFactor.HARDWARE:
+            raise WrongProductType(f"{view.serial} is not a hardware entitlement")
+        if view.status not in (Status.STOPPED, Status.EXPIRED):
+            raise InvalidState(
+                f"{view.serial} is {view.status}; only STOPPED or EXPIRED hardware can be "
+                "removed, nothing was removed"
+            )
+
+
+def check_same_product_type(views: Iterable[EntitlementView]) -> None:
+    """Bulk actions only within one product type (R60)."""
+    types = {view.product_type_id for view in views}
+    if len(types) > 1:
+        raise MixedProductTypes(
+            "bulk actions need serials of one product type; the selection has product types "
+            + ", ".join(str(t) for t in sorted(types))
+        )
+
+
+def resolve_end(
+    requested: datetime | None, now: datetime, program_end: datetime
+) -> tuple[datetime, TerminationMode]:
+    """Turn a requested end into (end instant, termination mode) (R42–R44, P11).
+
+    ``None`` means Follow Program. A User Defined end must lie after ``now`` (a date-only end
+    of today is 00:00 today and therefore already past) and not after the program end.
+    """
+    if requested is None:
+        return program_end, TerminationMode.FOLLOW_PROGRAM
+    if requested <= now:
+        raise InvalidDate("endDate must be later than now")
+    if requested > program_end:
+        raise InvalidDate("endDate must not be later than the program end date")
+    return requested, TerminationMode.USER_DEFINED
+
+
+def _check_managed(view: EntitlementView) -> None:
+    if view.removed:
+        raise InvalidState(f"{view.serial} was removed and is no longer managed")

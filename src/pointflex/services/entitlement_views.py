@@ -1,0 +1,275 @@
+"""Reading entitlements: the records services return, shown statuses, filters, pagination."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Select,
+    and_,
+    case,
+    false,
+    literal,
+    or_,
+    select,
+)
+
+from pointflex.bootstrap import Runtime
+from pointflex.domain.catalog import FormFactor
+from pointflex.domain.entitlements import EntitlementView, Status, TerminationMode
+from pointflex.errors import NotFound
+from pointflex.services.context import Actor
+from pointflex.services.programs import Program, load_program
+from pointflex.store.sql import chunks
+from pointflex.store.tables import configurations, entitlements, programs
+
+E = entitlements
+
+
+@dataclass(frozen=True)
+class Entitlement:
+    serial: str
+    account_id: int
+    config_id: int
+    config_name: str
+    program_serial: str
+    product_type_id: int
+    form_factor: FormFactor
+    description: str
+    folder_path: str
+    status: Status  # as shown: GRACE_PERIOD and read-time EXPIRED included
+    stored_status: Status
+    token: str | None
+    token_status: str | None
+    start_at: datetime
+    end_at: datetime
+    termination_mode: TerminationMode
+    removed_at: datetime | None
+    timezone: str
+
+    def view(self) -> EntitlementView:
+        return EntitlementView(
+            serial=self.serial,
+            form_factor=self.form_factor,
+            product_type_id=self.product_type_id,
+            status=self.status,
+            end_at=self.end_at,
+            termination_mode=self.termination_mode,
+            removed=self.removed_at is not None,
+        )
+
+
+@dataclass
+class ProgramFacts:
+    """Per-program facts needed to show statuses, computed once per read."""
+
+    runtime: Runtime
+    now: datetime
+    cache: dict[str, Program] = field(default_factory=dict)
+
+    def program(self, conn: Connection, serial: str) -> Program:
+        if serial not in self.cache:
+            self.cache[serial] = load_program(conn, serial)
+        return self.cache[serial]
+
+    def follow_expiry(self, program: Program) -> datetime:
+        return program.end_at + timedelta(days=self.runtime.settings.program_grace_days)
+
+    def in_grace(self, program: Program) -> bool:
+        grace = timedelta(days=self.runtime.settings.negative_grace_days)
+        return program.grace(self.now, grace).in_grace
+
+
+def shown_status(facts: ProgramFacts, conn: Connection, row: Any) -> Status:
+    program = facts.program(conn, row.program_serial)
+    stored = Status(row.status)
+    if stored is Status.EXPIRED:
+        return stored
+    mode = TerminationMode(row.termination_mode)
+    expires = row.end_at if mode is TerminationMode.USER_DEFINED else facts.follow_expiry(program)
+    if facts.now >= expires:
+        return Status.EXPIRED
+    if stored is Status.ACTIVE and facts.in_grace(program):
+        return Status.GRACE_PERIOD
+    return stored
+
+
+def shown_status_sql(conn: Connection, facts: ProgramFacts) -> ColumnElement[str]:
+    """The shown status as a SQL expression, so that status filters run in the database."""
+    rows = conn.execute(select(programs.c.serial)).scalars().all()
+    follow_expired: list[str] = []
+    in_grace: list[str] = []
+    for serial in rows:
+        program = facts.program(conn, serial)
+        if facts.now >= facts.follow_expiry(program):
+            follow_expired.append(serial)
+        if facts.in_grace(program):
+            in_grace.append(serial)
+    follow_cond = E.c.program_serial.in_(follow_expired) if follow_expired else false()
+    grace_cond = E.c.program_serial.in_(in_grace) if in_grace else false()
+    return case(
+        (E.c.status == Status.EXPIRED.value, literal(Status.EXPIRED.value)),
+        (
+            and_(
+                E.c.termination_mode == TerminationMode.USER_DEFINED.value,
+                E.c.end_at <= facts.now,
+            ),
+            literal(Status.EXPIRED.value),
+        ),
+        (
+            and_(E.c.termination_mode == TerminationMode.FOLLOW_PROGRAM.value, follow_cond),
+            literal(Status.EXPIRED.value),
+        ),
+        (and_(E.c.status == Status.ACTIVE.value, grace_cond), literal(Status.GRACE_PERIOD.value)),
+        else_=E.c.status,
+    )
+
+
+def base_query() -> Select[Any]:
+    return select(E, configurations.c.name.label("config_name")).join(
+        configurations, configurations.c.id == E.c.config_id
+    )
+
+
+def to_record(rt: Runtime, facts: ProgramFacts, conn: Connection, row: Any) -> Entitlement:
+    program = facts.program(conn, row.program_serial)
+    return Entitlement(
+        serial=row.serial,
+        account_id=row.account_id,
+        config_id=row.config_id,
+        config_name=row.config_name,
+        program_serial=row.program_serial,
+        product_type_id=row.product_type_id,
+        form_factor=FormFactor(row.form_factor),
+        description=row.description,
+        folder_path=row.folder_path,
+        status=shown_status(facts, conn, row),
+        stored_status=Status(row.status),
+        token=rt.vault.decrypt(row.token_enc, row.serial),
+        token_status=row.token_status,
+        start_at=row.start_at,
+        end_at=row.end_at,
+        termination_mode=TerminationMode(row.termination_mode),
+        removed_at=row.removed_at,
+        timezone=program.timezone,
+    )
+
+
+def load_records(
+    rt: Runtime,
+    conn: Connection,
+    actor: Actor,
+    serials: Sequence[str],
+    *,
+    for_update: bool = False,
+) -> list[Entitlement]:
+    """The named entitlements in the order given; any unknown or out-of-scope one is NotFound."""
+    facts = ProgramFacts(rt, rt.now())
+    found: dict[str, Entitlement] = {}
+    for part in chunks(list(dict.fromkeys(serials))):
+        query = base_query().where(E.c.serial.in_(part))
+        if for_update:
+            query = query.with_for_update(of=E)
+        for row in conn.execute(query).all():
+            if actor.sees(row.account_id):
+                found[row.serial] = to_record(rt, facts, conn, row)
+    missing = [s for s in serials if s not in found]
+    if missing:
+        shown = ", ".join(missing[:5]) + (" ..." if len(missing) > 5 else "")
+        raise NotFound(f"entitlement not found: {shown}")
+    return [found[s] for s in serials]
+
+
+@dataclass(frozen=True)
+class EntitlementFilter:
+    """Filters shared by the API list, the portal table, the CLI and exports."""
+
+    config_id: int | None = None
+    account_id: int | None = None
+    program_serial: str | None = None
+    serial: str | None = None
+    serial_contains: str | None = None
+    status: str | None = None
+    token_status: str | None = None
+    description: str | None = None
+    description_contains: str | None = None
+    product_type_id: int | None = None
+    folder_path: str | None = None
+    serials: tuple[str, ...] | None = None
+    include_removed: bool = False
+
+
+def filtered_query(
+    conn: Connection, actor: Actor, facts: ProgramFacts, flt: EntitlementFilter
+) -> Select[Any]:
+    query = base_query()
+    conds: list[ColumnElement[bool]] = []
+    if actor.account_ids is not None:
+        conds.append(E.c.account_id.in_(sorted(actor.account_ids)))
+    if not flt.include_removed:
+        conds.append(E.c.removed_at.is_(None))
+    exact = {
+        E.c.config_id: flt.config_id,
+        E.c.account_id: flt.account_id,
+        E.c.program_serial: flt.program_serial,
+        E.c.serial: flt.serial,
+        E.c.token_status: flt.token_status,
+        E.c.description: flt.description,
+        E.c.product_type_id: flt.product_type_id,
+        E.c.folder_path: flt.folder_path,
+    }
+    conds.extend(column == value for column, value in exact.items() if value is not None)
+    if flt.serial_contains:
+        conds.append(E.c.serial.contains(flt.serial_contains.upper(), autoescape=True))
+    if flt.description_contains:
+        conds.append(E.c.description.contains(flt.description_contains, autoescape=True))
+    if flt.serials is not None:
+        conds.append(E.c.serial.in_(flt.serials))
+    if flt.status is not None:
+        conds.append(shown_status_sql(conn, facts) == flt.status.upper())
+    return query.where(*conds)
+
+
+def iter_entitlements(
+    rt: Runtime,
+    conn: Connection,
+    actor: Actor,
+    flt: EntitlementFilter,
+    *,
+    batch: int = 2000,
+) -> Iterator[Entitlement]:
+    """Every matching entitlement in serial order, fetched in keyset batches (flat memory)."""
+    facts = ProgramFacts(rt, rt.now())
+    query = filtered_query(conn, actor, facts, flt).order_by(E.c.serial)
+    after: str | None = None
+    while True:
+        page = query if after is None else query.where(E.c.serial > after)
+        rows = conn.execute(page.limit(batch)).all()
+        for row in rows:
+            yield to_record(rt, facts, conn, row)
+        if len(rows) < batch:
+            return
+        after = rows[-1].serial
+
+
+def require_scope(flt: EntitlementFilter) -> None:
+    from pointflex.errors import InvalidInput
+
+    if flt.config_id is None and (flt.account_id is None or flt.program_serial is None):
+        raise InvalidInput("configId, or accountId with programSerialNumber, is required")
+
+
+def get_entitlement(rt: Runtime, conn: Connection, actor: Actor, serial: str) -> Entitlement:
+    records = load_records(rt, conn, actor, [serial])
+    if not records:
+        raise NotFound(f"entitlement {serial} not found")
+    return records[0]
+
+
+def serial_condition(serials: Sequence[str]) -> ColumnElement[bool]:
+    return or_(*(E.c.serial.in_(part) for part in chunks(list(serials))))

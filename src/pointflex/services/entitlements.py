@@ -1,0 +1,671 @@
+"""Entitlement actions: create, update, stop, reactivate, token, transfer, remove (R24–R53)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, insert, select, update
+
+from pointflex.bootstrap import Runtime
+from pointflex.domain import entitlements as rules
+from pointflex.domain.catalog import FormFactor
+from pointflex.domain.entitlements import EventKind, Status, TerminationMode, TokenStatus
+from pointflex.domain.programs import ProgramKind
+from pointflex.errors import (
+    AccountSuspended,
+    ConfigDisabled,
+    Duplicate,
+    InvalidInput,
+    LimitExceeded,
+    PointflexError,
+    WrongProductType,
+)
+from pointflex.services.configs import Config, visible_config
+from pointflex.services.context import Actor, audit, audit_many, write
+from pointflex.services.entitlement_views import Entitlement, load_records
+from pointflex.services.lifecycle import record_events
+from pointflex.services.programs import Program, load_program
+from pointflex.store.sql import chunks, insert_ignoring_conflicts
+from pointflex.store.tables import entitlements, serial_counters
+from pointflex.store.tokens import new_token
+
+E = entitlements
+ROOT_FOLDER = "My Assets"
+_HW_SERIAL = re.compile(r"^[A-Z0-9][A-Z0-9-]{3,39}$")
+
+
+@dataclass(frozen=True)
+class EndChange:
+    """A requested end: Follow Program (``at`` None) or User Defined at ``at``."""
+
+    at: datetime | None
+
+
+def normalise_folder(path: str | None) -> str:
+    """Folders live under ``My Assets`` and are made on first use (R30, Q14)."""
+    if path is None or not path.strip():
+        return ROOT_FOLDER
+    parts = [p.strip() for p in path.strip().split("/") if p.strip()]
+    if parts and parts[0].lower() == ROOT_FOLDER.lower():
+        parts = parts[1:]
+    folder = "/".join([ROOT_FOLDER, *parts])
+    if len(folder) > 500:
+        raise InvalidInput("folderPath must be at most 500 characters")
+    return folder
+
+
+# --------------------------------------------------------------------------- creation
+
+
+def _creation_target(
+    rt: Runtime, conn: Connection, actor: Actor, config_id: int, form_factor: FormFactor
+) -> tuple[Config, Program]:
+    config = visible_config(conn, actor, config_id)
+    product = rt.catalog.product(config.product_type_id)
+    if product.form_factor is not form_factor:
+        raise WrongProductType(
+            f"configuration {config_id} is a {product.form_factor.value} product "
+            f"({product.name}); use the {product.form_factor.value.lower()} create call"
+        )
+    if config.status != "ACTIVE":
+        raise ConfigDisabled(
+            f"configuration {config_id} is DISABLED; it accepts no new entitlements"
+        )
+    program = load_program(conn, config.program_serial)
+    _refuse_if_suspended(rt, program)
+    return config, program
+
+
+def _refuse_if_suspended(rt: Runtime, program: Program) -> None:
+    grace = timedelta(days=rt.settings.negative_grace_days)
+    if program.kind is ProgramKind.PREPAID and program.grace(rt.now(), grace).suspended:
+        raise AccountSuspended(
+            f"program {program.serial} has had a negative balance for "
+            f"{rt.settings.negative_grace_days} days or more: new entitlements and "
+            "reactivations are refused until points are added"
+        )
+
+
+def _serial_prefix(rt: Runtime, config: Config) -> str:
+    prefix = rt.catalog.product(config.product_type_id).serial_prefix
+    if not prefix:  # the catalogue gives every VM and cloud product one
+        raise InvalidInput(f"product type {config.product_type_id} has no serial prefix")
+    return prefix
+
+
+def _next_serials(conn: Connection, prefix: str, year: int, count: int) -> list[str]:
+    """Serials ``prefix + YY + 6 digits`` (P10), unique across the installation."""
+    key = f"{prefix}{year % 100:02d}"
+    conn.execute(insert_ignoring_conflicts(conn, serial_counters).values(key=key, next_value=1))
+    first = (
+        conn.execute(
+            update(serial_counters)
+            .where(serial_counters.c.key == key)
+            .values(next_value=serial_counters.c.next_value + count)
+            .returning(serial_counters.c.next_value)
+        ).scalar_one()
+        - count
+    )
+    if first + count - 1 > 999_999:
+        raise LimitExceeded(f"serial numbers for {key} are exhausted")
+    return [f"{key}{n:06d}" for n in range(first, first + count)]
+
+
+def _insert_entitlements(
+    rt: Runtime,
+    conn: Connection,
+    actor: Actor,
+    config: Config,
+    program: Program,
+    serials: Sequence[str],
+    *,
+    status: Status,
+    with_tokens: bool,
+    description: str,
+    folder: str,
+    end: tuple[datetime, TerminationMode],
+    now: datetime,
+) -> list[str]:
+    product = rt.catalog.product(config.product_type_id)
+    rows: list[dict[str, Any]] = []
+    for serial in serials:
+        token = new_token() if with_tokens else None
+        rows.append(
+            {
+                "serial": serial,
+                "account_id": config.account_id,
+                "config_id": config.id,
+                "program_serial": program.serial,
+                "product_type_id": config.product_type_id,
+                "form_factor": product.form_factor.value,
+                "description": description,
+                "folder_path": folder,
+                "status": status.value,
+                "token_enc": rt.vault.encrypt(token, serial) if token else None,
+                "token_hash": rt.vault.lookup_hash(token) if token else None,
+                "token_status": TokenStatus.NOTUSED.value if token else None,
+                "start_at": now,
+                "end_at": end[0],
+                "termination_mode": end[1].value,
+                "removed_at": None,
+                "changed_at": now,
+                "created_at": now,
+            }
+        )
+    for part in chunks(rows):
+        conn.execute(insert(E), list(part))
+    record_events(conn, serials, EventKind.CREATED, now, actor)
+    audit_many(
+        conn,
+        actor,
+        now,
+        "entitlement.create",
+        (
+            {
+                "object_type": "entitlement",
+                "object_id": s,
+                "account_id": config.account_id,
+                "after": {"configId": config.id, "status": status.value},
+            }
+            for s in serials
+        ),
+    )
+    return list(serials)
+
+
+def _check_description(description: str | None) -> str:
+    text = (description or "").strip()
+    if len(text) > 1000:
+        raise InvalidInput("description must be at most 1000 characters")
+    return text
+
+
+def create_vm(
+    rt: Runtime,
+    actor: Actor,
+    *,
+    config_id: int,
+    count: int = 1,
+    description: str | None = None,
+    end_at: datetime | None = None,
+    folder_path: str | None = None,
+    skip_pending: bool = False,
+) -> list[Entitlement]:
+    """New VM entitlements: PENDING with a NOTUSED token, or ACTIVE with skipPending (R24, R25)."""
+    actor.require_write()
+    if count < 1:
+        raise InvalidInput("count must be at least 1")
+    if count > rt.settings.max_vm_count:
+        raise LimitExceeded(f"count must be at most {rt.settings.max_vm_count}")
+    text, folder, now = _check_description(description), normalise_folder(folder_path), rt.now()
+    with write(rt) as conn:
+        config, program = _creation_target(rt, conn, actor, config_id, FormFactor.VM)
+        end = rules.resolve_end(end_at, now, program.end_at)
+        prefix = _serial_prefix(rt, config)
+        serials = _next_serials(conn, prefix, now.year, count)
+        status = Status.ACTIVE if skip_pending else Status.PENDING
+        _insert_entitlements(
+            rt,
+            conn,
+            actor,
+            config,
+            program,
+            serials,
+            status=status,
+            with_tokens=True,
+            description=text,
+            folder=folder,
+            end=end,
+            now=now,
+        )
+        return load_records(rt, conn, actor, serials)
+
+
+def create_hardware(
+    rt: Runtime,
+    actor: Actor,
+    *,
+    config_id: int,
+    serials: Sequence[str],
+    end_at: datetime | None = None,
+    description: str | None = None,
+    folder_path: str | None = None,
+) -> list[Entitlement]:
+    """Hardware entitlements for the caller's own device serials, ACTIVE at once (R27, R37, R38)."""
+    actor.require_write()
+    wanted = _check_hardware_serials(rt, serials)
+    text, folder, now = _check_description(description), normalise_folder(folder_path), rt.now()
+    with write(rt) as conn:
+        config, program = _creation_target(rt, conn, actor, config_id, FormFactor.HARDWARE)
+        end = rules.resolve_end(end_at, now, program.end_at)
+        readded = _readd_removed(conn, actor, wanted)
+        fresh = [s for s in wanted if s not in readded]
+        _insert_entitlements(
+            rt,
+            conn,
+            actor,
+            config,
+            program,
+            fresh,
+            status=Status.ACTIVE,
+            with_tokens=False,
+            description=text,
+            folder=folder,
+            end=end,
+            now=now,
+        )
+        _reinstate(conn, actor, config, readded, text, folder, end, now)
+        return load_records(rt, conn, actor, wanted)
+
+
+def _check_hardware_serials(rt: Runtime, serials: Sequence[str]) -> list[str]:
+    wanted = [s.strip().upper() for s in serials if s and s.strip()]
+    if not wanted:
+        raise InvalidInput("serialNumbers must name at least one device serial")
+    if len(wanted) > rt.settings.max_serials_per_request:
+        raise LimitExceeded(
+            f"at most {rt.settings.max_serials_per_request} serials per request, got {len(wanted)}"
+        )
+    bad = [s for s in wanted if not _HW_SERIAL.match(s)]
+    if bad:
+        raise InvalidInput(f"not a device serial number: {', '.join(bad[:5])}")
+    if len(set(wanted)) != len(wanted):
+        raise InvalidInput("serialNumbers lists a serial more than once")
+    return wanted
+
+
+def _readd_removed(conn: Connection, actor: Actor, wanted: Sequence[str]) -> list[str]:
+    """Serials already known: removed ones can be managed again, live ones are duplicates."""
+    rows = conn.execute(select(E.c.serial, E.c.removed_at).where(E.c.serial.in_(wanted))).all()
+    live = [r.serial for r in rows if r.removed_at is None]
+    if live:
+        raise Duplicate(f"already managed: {', '.join(live[:5])}")
+    return [r.serial for r in rows]
+
+
+def _reinstate(
+    conn: Connection,
+    actor: Actor,
+    config: Config,
+    serials: Sequence[str],
+    description: str,
+    folder: str,
+    end: tuple[datetime, TerminationMode],
+    now: datetime,
+) -> None:
+    if not serials:
+        return
+    for part in chunks(serials):
+        conn.execute(
+            update(E)
+            .where(E.c.serial.in_(part))
+            .values(
+                account_id=config.account_id,
+                config_id=config.id,
+                program_serial=config.program_serial,
+                product_type_id=config.product_type_id,
+                description=description,
+                folder_path=folder,
+                status=Status.ACTIVE.value,
+                start_at=now,
+                end_at=end[0],
+                termination_mode=end[1].value,
+                removed_at=None,
+                changed_at=now,
+            )
+        )
+    record_events(conn, serials, EventKind.CREATED, now, actor, {"readded": True})
+
+
+def create_cloud(
+    rt: Runtime,
+    actor: Actor,
+    *,
+    config_id: int,
+    count: int = 1,
+    end_at: datetime | None = None,
+    description: str | None = None,
+    folder_path: str | None = None,
+) -> list[Entitlement]:
+    """One cloud-service entitlement per cloud product per account, ACTIVE at once (R27, R28)."""
+    actor.require_write()
+    if count != 1:
+        raise InvalidInput("count must be 1 for cloud services")
+    text, folder, now = _check_description(description), normalise_folder(folder_path), rt.now()
+    with write(rt) as conn:
+        config, program = _creation_target(rt, conn, actor, config_id, FormFactor.CLOUD)
+        end = rules.resolve_end(end_at, now, program.end_at)
+        existing = conn.execute(
+            select(E.c.serial).where(
+                E.c.account_id == config.account_id,
+                E.c.product_type_id == config.product_type_id,
+                E.c.status != Status.EXPIRED.value,
+                E.c.removed_at.is_(None),
+            )
+        ).first()
+        if existing is not None:
+            raise Duplicate(
+                f"account {config.account_id} already has {existing.serial} for this cloud "
+                "product; at most one per account"
+            )
+        prefix = _serial_prefix(rt, config)
+        serials = _next_serials(conn, prefix, now.year, 1)
+        _insert_entitlements(
+            rt,
+            conn,
+            actor,
+            config,
+            program,
+            serials,
+            status=Status.ACTIVE,
+            with_tokens=False,
+            description=text,
+            folder=folder,
+            end=end,
+            now=now,
+        )
+        return load_records(rt, conn, actor, serials)
+
+
+# --------------------------------------------------------------------------- changes
+
+
+def update_entitlement(
+    rt: Runtime,
+    actor: Actor,
+    serial: str,
+    *,
+    config_id: int | None = None,
+    description: str | None = None,
+    end: EndChange | None = None,
+    folder_path: str | None = None,
+) -> Entitlement:
+    """Change configuration, description, end date or folder; current values are a no-op (R47)."""
+    actor.require_write()
+    now = rt.now()
+    with write(rt) as conn:
+        (before,) = load_records(rt, conn, actor, [serial], for_update=True)
+        _apply_update(rt, conn, actor, before, config_id, description, end, folder_path, now)
+        return load_records(rt, conn, actor, [serial])[0]
+
+
+def _apply_update(
+    rt: Runtime,
+    conn: Connection,
+    actor: Actor,
+    before: Entitlement,
+    config_id: int | None,
+    description: str | None,
+    end: EndChange | None,
+    folder_path: str | None,
+    now: datetime,
+) -> None:
+    program = load_program(conn, before.program_serial)
+    new_end = None
+    if end is not None:
+        resolved = rules.resolve_end(end.at, now, program.end_at)
+        if resolved != (before.end_at, before.termination_mode):
+            new_end = resolved
+    new_config = None
+    if config_id is not None and config_id != before.config_id:
+        new_config = _target_config(rt, conn, actor, before, config_id)
+    new_text = None if description is None else _check_description(description)
+    if new_text == before.description:
+        new_text = None
+    new_folder = None if folder_path is None else normalise_folder(folder_path)
+    if new_folder == before.folder_path:
+        new_folder = None
+    if new_end is None and new_config is None and new_text is None and new_folder is None:
+        return
+    rules.check_update(before.view(), changes_end_date=new_end is not None)
+    if new_config is not None:
+        _write(
+            conn,
+            actor,
+            before.serial,
+            EventKind.CONFIG_CHANGED,
+            now,
+            {"config_id": new_config.id, "changed_at": now},
+            {"fromConfigId": before.config_id},
+        )
+    if new_end is not None:
+        _write(
+            conn,
+            actor,
+            before.serial,
+            EventKind.END_DATE_CHANGED,
+            now,
+            {"end_at": new_end[0], "termination_mode": new_end[1].value},
+            None,
+        )
+    if new_text is not None or new_folder is not None:
+        values = {
+            k: v
+            for k, v in (("description", new_text), ("folder_path", new_folder))
+            if v is not None
+        }
+        _write(conn, actor, before.serial, EventKind.DESCRIPTION_CHANGED, now, values, None)
+    audit(
+        conn,
+        actor,
+        now,
+        "entitlement.update",
+        "entitlement",
+        before.serial,
+        account_id=before.account_id,
+        before={
+            "configId": before.config_id,
+            "description": before.description,
+            "endAt": before.end_at.isoformat(),
+            "folderPath": before.folder_path,
+        },
+        after={
+            "configId": new_config.id if new_config else before.config_id,
+            "description": before.description if new_text is None else new_text,
+            "endAt": (new_end[0] if new_end else before.end_at).isoformat(),
+            "folderPath": new_folder or before.folder_path,
+        },
+    )
+
+
+def _target_config(
+    rt: Runtime, conn: Connection, actor: Actor, current: Entitlement, config_id: int
+) -> Config:
+    """Another configuration for the entitlement: same product type, program, account (R51)."""
+    config = visible_config(conn, actor, config_id)
+    if config.product_type_id != current.product_type_id:
+        raise WrongProductType(
+            f"configuration {config_id} is product type {config.product_type_id}; "
+            f"{current.serial} needs product type {current.product_type_id}"
+        )
+    if config.program_serial != current.program_serial:
+        raise WrongProductType(f"configuration {config_id} belongs to another program")
+    if config.account_id != current.account_id:
+        raise WrongProductType(
+            f"configuration {config_id} belongs to account {config.account_id}; "
+            "use a transfer to move entitlements between accounts"
+        )
+    return config
+
+
+def _write(
+    conn: Connection,
+    actor: Actor,
+    serial: str,
+    kind: EventKind,
+    now: datetime,
+    values: dict[str, Any],
+    detail: dict[str, Any] | None,
+) -> None:
+    conn.execute(update(E).where(E.c.serial == serial).values(**values))
+    record_events(conn, [serial], kind, now, actor, detail)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """The result of an action on one serial of a bulk request."""
+
+    serial: str
+    entitlement: Entitlement | None
+    error: PointflexError | None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+def stop(rt: Runtime, actor: Actor, serials: Sequence[str]) -> list[Outcome]:
+    """Stop: the day of the stop is still charged, nothing after it (R15, R50, P2)."""
+    return _change_status(rt, actor, serials, Status.STOPPED, None)
+
+
+def reactivate(
+    rt: Runtime, actor: Actor, serials: Sequence[str], end: EndChange | None = None
+) -> list[Outcome]:
+    """Reactivate STOPPED entitlements, charged from today (R16); optional end date (R48)."""
+    return _change_status(rt, actor, serials, Status.ACTIVE, end)
+
+
+def _change_status(
+    rt: Runtime,
+    actor: Actor,
+    serials: Sequence[str],
+    target: Status,
+    end: EndChange | None,
+) -> list[Outcome]:
+    """One transaction for the whole selection; each serial succeeds or says why not.
+
+    A selection of several product types is refused as a whole (R60).
+    """
+    actor.require_write()
+    if not serials:
+        raise InvalidInput("name at least one serial number")
+    if len(serials) > rt.settings.max_bulk_serials:
+        raise LimitExceeded(f"at most {rt.settings.max_bulk_serials} serials per bulk action")
+    now = rt.now()
+    with write(rt) as conn:
+        records = load_records(rt, conn, actor, serials, for_update=True)
+        rules.check_same_product_type(r.view() for r in records)
+        outcomes: list[Outcome] = []
+        changed: list[str] = []
+        for record in records:
+            try:
+                _check_status_change(rt, conn, record, target)
+                if target is Status.ACTIVE and end is not None:
+                    _apply_update(rt, conn, actor, record, None, None, end, None, now)
+            except PointflexError as exc:
+                outcomes.append(Outcome(record.serial, record, exc))
+                continue
+            changed.append(record.serial)
+            outcomes.append(Outcome(record.serial, None, None))
+        _set_status(conn, actor, changed, target, now)
+        fresh = {r.serial: r for r in load_records(rt, conn, actor, changed)} if changed else {}
+        action = "entitlement.stop" if target is Status.STOPPED else "entitlement.reactivate"
+        audit_many(
+            conn,
+            actor,
+            now,
+            action,
+            (
+                {
+                    "object_type": "entitlement",
+                    "object_id": r.serial,
+                    "account_id": r.account_id,
+                    "before": {"status": r.status.value},
+                    "after": {"status": target.value},
+                }
+                for r in records
+                if r.serial in fresh
+            ),
+        )
+    return [o if o.error else Outcome(o.serial, fresh[o.serial], None) for o in outcomes]
+
+
+def _check_status_change(
+    rt: Runtime, conn: Connection, record: Entitlement, target: Status
+) -> None:
+    if target is Status.STOPPED:
+        rules.check_stop(record.view())
+        return
+    rules.check_reactivate(record.view())
+    _refuse_if_suspended(rt, load_program(conn, record.program_serial))
+
+
+def _set_status(
+    conn: Connection, actor: Actor, serials: Sequence[str], target: Status, now: datetime
+) -> None:
+    for part in chunks(serials):
+        conn.execute(
+            update(E).where(E.c.serial.in_(part)).values(status=target.value, changed_at=now)
+        )
+    kind = EventKind.STOPPED if target is Status.STOPPED else EventKind.REACTIVATED
+    record_events(conn, serials, kind, now, actor)
+
+
+def regenerate_token(rt: Runtime, actor: Actor, serial: str) -> Entitlement:
+    """A new NOTUSED token; the old one can never be redeemed again (R32, R34)."""
+    actor.require_write()
+    now = rt.now()
+    with write(rt) as conn:
+        (record,) = load_records(rt, conn, actor, [serial], for_update=True)
+        rules.check_regenerate_token(record.view())
+        token = new_token()
+        _write(
+            conn,
+            actor,
+            serial,
+            EventKind.TOKEN_REGENERATED,
+            now,
+            {
+                "token_enc": rt.vault.encrypt(token, serial),
+                "token_hash": rt.vault.lookup_hash(token),
+                "token_status": TokenStatus.NOTUSED.value,
+            },
+            None,
+        )
+        audit(
+            conn,
+            actor,
+            now,
+            "entitlement.regenerate_token",
+            "entitlement",
+            serial,
+            account_id=record.account_id,
+            before={"tokenStatus": record.token_status},
+            after={"tokenStatus": TokenStatus.NOTUSED.value},
+        )
+        return load_records(rt, conn, actor, [serial])[0]
+
+
+def remove_hardware(rt: Runtime, actor: Actor, serials: Sequence[str]) -> list[str]:
+    """Remove STOPPED/EXPIRED hardware from management, all or nothing; history stays (R41)."""
+    actor.require_write()
+    wanted = [s.strip().upper() for s in serials if s and s.strip()]
+    now = rt.now()
+    with write(rt) as conn:
+        records = load_records(rt, conn, actor, wanted, for_update=True)
+        rules.check_removable([r.view() for r in records])
+        for part in chunks(wanted):
+            conn.execute(update(E).where(E.c.serial.in_(part)).values(removed_at=now))
+        record_events(conn, wanted, EventKind.REMOVED, now, actor)
+        audit_many(
+            conn,
+            actor,
+            now,
+            "entitlement.remove",
+            (
+                {
+                    "object_type": "entitlement",
+                    "object_id": r.serial,
+                    "account_id": r.account_id,
+                    "before": {"status": r.status.value},
+                    "after": {"removed": True},
+                }
+                for r in records
+            ),
+        )
+    return wanted

@@ -1,0 +1,1 @@
+"""Storage adapters: SQLAlchemy Core tables, repositories, the unit of work and migrations."""

@@ -1,0 +1,225 @@
+"""Table definitions (SQLAlchemy Core). Alembic migrations are generated from this metadata.
+
+Nothing here is ever deleted by the application: configurations are disabled, entitlements are
+stopped or (hardware) marked removed, events, ledger entries and audit rows are append-only.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+from pointflex.store.types import Points, UTCDateTime
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+organizations = Table(
+    "organizations",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+accounts = Table(
+    "accounts",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("organization_id", ForeignKey("organizations.id"), nullable=False, index=True),
+    Column("name", String(200), nullable=False),
+    Column("is_root", Boolean, nullable=False, default=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+programs = Table(
+    "programs",
+    metadata,
+    Column("serial", String(16), primary_key=True),
+    Column("account_id", ForeignKey("accounts.id"), nullable=False, index=True),
+    Column("kind", String(10), nullable=False),
+    Column("start_date", Date, nullable=False),
+    Column("end_date", Date, nullable=False),
+    Column("timezone", String(64), nullable=False),
+    Column("has_support_coverage", Boolean, nullable=False, default=True),
+    # Set by the daily run when the prepaid balance is below zero (R55); cleared when it is not.
+    Column("negative_since", Date, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+point_ledger = Table(
+    "point_ledger",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("program_serial", ForeignKey("programs.serial"), nullable=False),
+    Column("day", Date, nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("points", Points, nullable=False),
+    Column("reference", String(100), nullable=False, default=""),
+    Column("note", Text, nullable=False, default=""),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("created_by", String(200), nullable=False, default=""),
+    Index("ix_point_ledger_program_day", "program_serial", "day"),
+)
+
+configurations = Table(
+    "configurations",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("account_id", ForeignKey("accounts.id"), nullable=False, index=True),
+    Column("program_serial", ForeignKey("programs.serial"), nullable=False, index=True),
+    Column("name", String(200), nullable=False),
+    Column("product_type_id", Integer, nullable=False),
+    Column("status", String(10), nullable=False),
+    Column("parameters", JSON, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+# Parameter history (R18, R23): one row per version, valid from its instant to the next one's.
+config_versions = Table(
+    "config_versions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("config_id", ForeignKey("configurations.id"), nullable=False),
+    Column("valid_from", UTCDateTime, nullable=False),
+    Column("parameters", JSON, nullable=False),
+    Index("ix_config_versions_config_valid", "config_id", "valid_from"),
+)
+
+entitlements = Table(
+    "entitlements",
+    metadata,
+    Column("serial", String(40), primary_key=True),
+    Column("account_id", ForeignKey("accounts.id"), nullable=False),
+    Column("config_id", ForeignKey("configurations.id"), nullable=False),
+    # Denormalised from the configuration so that lists, bulk checks and the accrual need no
+    # join; kept in step by the services whenever the configuration changes.
+    Column("program_serial", ForeignKey("programs.serial"), nullable=False),
+    Column("product_type_id", Integer, nullable=False),
+    Column("form_factor", String(10), nullable=False),
+    Column("description", Text, nullable=False, default=""),
+    Column("folder_path", String(500), nullable=False, default="My Assets"),
+    Column("status", String(10), nullable=False),
+    Column("token_enc", LargeBinary, nullable=True),
+    Column("token_hash", String(64), nullable=True, unique=True),
+    Column("token_status", String(10), nullable=True),
+    Column("start_at", UTCDateTime, nullable=False),
+    Column("end_at", UTCDateTime, nullable=False),
+    Column("termination_mode", String(20), nullable=False),
+    Column("removed_at", UTCDateTime, nullable=True),
+    # Instant of the latest status or configuration change: entitlements unchanged since a day
+    # began are accrued from their current row; only the others need their event history (the
+    # accrual's fast path). Description, folder, end-date and token events leave it alone.
+    Column("changed_at", UTCDateTime, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index("ix_entitlements_config", "config_id", "serial"),
+    Index("ix_entitlements_account_program", "account_id", "program_serial", "serial"),
+    Index("ix_entitlements_program_changed", "program_serial", "changed_at"),
+    Index("ix_entitlements_folder", "account_id", "folder_path"),
+)
+
+entitlement_events = Table(
+    "entitlement_events",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column("serial", ForeignKey("entitlements.serial"), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("kind", String(24), nullable=False),
+    # The entitlement's state after the event: any one row tells the state from its instant.
+    Column("status", String(10), nullable=False),
+    Column("config_id", Integer, nullable=False),
+    Column("program_serial", String(16), nullable=False),
+    Column("account_id", Integer, nullable=False),
+    Column("end_at", UTCDateTime, nullable=False),
+    Column("actor", String(200), nullable=False, default=""),
+    Column("request_id", String(64), nullable=False, default=""),
+    Column("detail", JSON, nullable=True),
+    Index("ix_entitlement_events_serial_at", "serial", "at"),
+)
+
+consumption = Table(
+    "consumption",
+    metadata,
+    Column("serial", String(40), primary_key=True),
+    Column("day", Date, primary_key=True),
+    Column("program_serial", String(16), nullable=False),
+    Column("account_id", Integer, nullable=False),
+    Column("config_id", Integer, nullable=False),
+    Column("points", Points, nullable=False),
+    Index("ix_consumption_program_day", "program_serial", "day"),
+)
+
+# Per (configuration, day) rate, computed before the set-based accrual of a day.
+config_day_rates = Table(
+    "config_day_rates",
+    metadata,
+    Column("config_id", Integer, primary_key=True),
+    Column("day", Date, primary_key=True),
+    Column("points", Points, nullable=False),
+)
+
+# One row per (program, day) accrued: its presence makes a re-run a no-op; its totals make a
+# balance a sum over days rather than over every consumption row.
+accrual_runs = Table(
+    "accrual_runs",
+    metadata,
+    Column("program_serial", ForeignKey("programs.serial"), primary_key=True),
+    Column("day", Date, primary_key=True),
+    Column("points", Points, nullable=False),
+    Column("entitlements", Integer, nullable=False),
+    Column("completed_at", UTCDateTime, nullable=False),
+)
+
+price_lists = Table(
+    "price_lists",
+    metadata,
+    Column("effective_date", Date, primary_key=True),
+    Column("document", JSON, nullable=False),
+    Column("source", String(300), nullable=False, default=""),
+    Column("imported_at", UTCDateTime, nullable=False),
+)
+
+serial_counters = Table(
+    "serial_counters",
+    metadata,
+    Column("key", String(20), primary_key=True),
+    Column("next_value", Integer, nullable=False),
+)
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column("at", UTCDateTime, nullable=False),
+    Column("actor", String(200), nullable=False),
+    Column("action", String(60), nullable=False),
+    Column("object_type", String(30), nullable=False),
+    Column("object_id", String(60), nullable=False),
+    Column("account_id", Integer, nullable=True),
+    Column("before", JSON, nullable=True),
+    Column("after", JSON, nullable=True),
+    Column("request_id", String(64), nullable=False, default=""),
+    Index("ix_audit_log_object", "object_type", "object_id"),
+    Index("ix_audit_log_at", "at"),
+)

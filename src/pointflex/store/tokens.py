@@ -1,0 +1,74 @@
+"""Tokens at rest: AES-GCM encrypted for display and export, HMAC-SHA256 for look-up.
+
+FortiFlex shows tokens in lists and exports, so they must be recoverable; a database dump
+alone must not reveal them. Redemption looks a token up by its keyed hash, never by
+decrypting rows.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import secrets
+from pathlib import Path
+
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+NONCE_BYTES = 12
+TOKEN_HEX_CHARS = 20
+
+
+def new_token() -> str:
+    """20 upper-case hex characters from a cryptographic source (P10)."""
+    return secrets.token_hex(TOKEN_HEX_CHARS // 2).upper()
+
+
+class TokenVault:
+    def __init__(self, master_secret: bytes) -> None:
+        if len(master_secret) < 32:
+            raise ValueError("the master secret must hold at least 32 bytes")
+        self._aead = AESGCM(_derive(master_secret, b"pointflex token encryption"))
+        self._hash_key = _derive(master_secret, b"pointflex token lookup")
+
+    def encrypt(self, token: str, serial: str) -> bytes:
+        nonce = os.urandom(NONCE_BYTES)
+        # The serial is bound as associated data: a ciphertext copied to another row fails.
+        return nonce + self._aead.encrypt(nonce, token.encode(), serial.encode())
+
+    def decrypt(self, blob: bytes | None, serial: str) -> str | None:
+        if blob is None:
+            return None
+        nonce, sealed = blob[:NONCE_BYTES], blob[NONCE_BYTES:]
+        return self._aead.decrypt(nonce, sealed, serial.encode()).decode()
+
+    def lookup_hash(self, token: str) -> str:
+        normalised = token.strip().upper().encode()
+        return hmac.new(self._hash_key, normalised, hashlib.sha256).hexdigest()
+
+
+def _derive(master: bytes, purpose: bytes) -> bytes:
+    return hmac.new(master, purpose, hashlib.sha256).digest()
+
+
+def load_or_create_secret(configured: str, data_dir: Path) -> bytes:
+    """The configured secret, else ``data_dir/secret.key``, created on first start (0600)."""
+    if configured:
+        return hashlib.sha256(configured.encode()).digest()
+    path = data_dir / "secret.key"
+    data_dir.mkdir(parents=True, exist_ok=True)
+    if path.exists():
+        return bytes.fromhex(path.read_text().strip())
+    secret = secrets.token_bytes(32)
+    draft = data_dir / f".secret.key.{os.getpid()}"
+    fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(secret.hex())
+    try:
+        # link() fails if another process published its key first; then that one wins.
+        os.link(draft, path)
+    except FileExistsError:
+        secret = bytes.fromhex(path.read_text().strip())
+    finally:
+        draft.unlink()
+    return secret
