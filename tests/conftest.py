@@ -56,20 +56,24 @@ def database_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]
     yield str(path)
 
 
-@pytest.fixture
-def database_url(database_template: str, tmp_path: Path) -> Iterator[str]:
-    """A clean, migrated database for one test."""
+def fresh_database(template: str, folder: Path) -> str:
+    """A clean, migrated database made from the session template."""
     if BACKEND == "postgres":
-        engine = create_engine(database_template)
+        engine = create_engine(template)
         with engine.begin() as conn:
             names = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
             conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
         engine.dispose()
-        yield database_template
-        return
-    path = tmp_path / "pointflex.db"
-    shutil.copy(database_template, path)
-    yield f"sqlite:///{path}"
+        return template
+    path = folder / f"pointflex-{uuid.uuid4().hex[:8]}.db"
+    shutil.copy(template, path)
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture
+def database_url(database_template: str, tmp_path: Path) -> str:
+    """A clean, migrated database for one test."""
+    return fresh_database(database_template, tmp_path)
 
 
 @pytest.fixture

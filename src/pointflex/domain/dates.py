@@ -21,9 +21,11 @@ WIRE_FORMAT = "%Y-%m-%d %H:%M:%S"
 # The FortiFlex family of accepted inputs (spec §7): date only, or date and time to the hour,
 # minute or second, separated by 'T' or a space, optional fraction, optional zone.
 _DATE_RE = re.compile(
-    r"^(?P<date>\d{4}-\d{2}-\d{2})"
-    r"(?:[T ](?P<hour>\d{2})(?::(?P<minute>\d{2})(?::(?P<second>\d{2})(?:\.(?P<frac>\d{1,9}))?)?)?"
-    r"(?P<zone>Z|[+-]\d{2}:?\d{2})?)?$"
+    r"^(?P<date>[0-9]{4}-[0-9]{2}-[0-9]{2})"
+    r"(?:[T ](?P<hour>[0-9]{2})(?::(?P<minute>[0-9]{2})"
+    r"(?::(?P<second>[0-9]{2})(?:\.(?P<frac>[0-9]{1,9}))?)?)?"
+    r"(?P<zone>Z|[+-][0-9]{2}:?[0-9]{2})?)?$",
+    re.ASCII,
 )
 
 
@@ -91,19 +93,21 @@ def parse_wire_datetime(text: str, tz: str = PACIFIC) -> datetime:
         return naive.replace(tzinfo=UTC)
     sign = 1 if zone_text[0] == "+" else -1
     digits = zone_text[1:].replace(":", "")
-    offset = timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))
+    hours, minutes = int(digits[:2]), int(digits[2:])
+    if hours > 23 or minutes > 59:
+        raise InvalidDate(f"date {text!r} has an impossible UTC offset")
+    offset = timedelta(hours=hours, minutes=minutes)
     return (naive - sign * offset).replace(tzinfo=UTC)
 
 
 def parse_wire_day(text: str) -> date:
-    """Parse a date that names a day (``entitlements/points`` ranges); time parts are ignored."""
-    match = _DATE_RE.match(text.strip())
-    if match is None:
-        raise InvalidDate(f"date {text!r} is not in a supported format (e.g. 2026-05-31)")
-    try:
-        return date.fromisoformat(match["date"])
-    except ValueError as exc:
-        raise InvalidDate(f"date {text!r} is not a valid calendar date") from exc
+    """Parse a date that names a day (``entitlements/points`` ranges).
+
+    A time part is allowed (clients send full timestamps) and must be valid, but the day is
+    the calendar date as written.
+    """
+    parse_wire_datetime(text)
+    return date.fromisoformat(text.strip()[:10])
 
 
 def format_wire(instant: datetime | None, tz: str = PACIFIC) -> str | None:

@@ -14,6 +14,8 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from pointflex.domain.catalog import FormFactor
+from pointflex.domain.dates import PACIFIC, local_day
+from pointflex.domain.programs import follow_program_expiry
 from pointflex.errors import (
     AlreadyInState,
     InvalidDate,
@@ -77,16 +79,21 @@ class EntitlementView:
 
 
 def expiry_instant(
-    end_at: datetime, mode: TerminationMode, program_end: datetime, program_grace: timedelta
+    end_at: datetime,
+    mode: TerminationMode,
+    program_end: datetime,
+    program_grace: timedelta,
+    tz: str = PACIFIC,
 ) -> datetime:
     """When an entitlement becomes EXPIRED.
 
     A User Defined end date expires the entitlement at that instant (R46). A Follow Program
-    entitlement lives on through the program-expiry grace (R57) and expires when it ends (P7).
+    entitlement lives on through the program-expiry grace (R57) and expires when it ends (P7),
+    counted in calendar days of the program's time zone.
     """
     if mode is TerminationMode.USER_DEFINED:
         return end_at
-    return program_end + program_grace
+    return follow_program_expiry(local_day(program_end, tz), tz, program_grace.days)
 
 
 def shown_status(

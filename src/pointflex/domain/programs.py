@@ -58,6 +58,12 @@ def end_instant(end_date: date, tz: str) -> datetime:
     return day_start(end_date, tz)
 
 
+def follow_program_expiry(end_date: date, tz: str, grace_days: int) -> datetime:
+    """When Follow Program entitlements expire: midnight ``grace_days`` calendar days after
+    the program's end, in its time zone (P7) — not a fixed number of hours, across DST."""
+    return day_start(end_date + timedelta(days=grace_days), tz)
+
+
 @dataclass(frozen=True)
 class GraceState:
     negative: bool  # R55: prepaid balance below zero

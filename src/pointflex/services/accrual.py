@@ -336,7 +336,8 @@ def _balance_through(conn: Connection, serial: str, day: date) -> Decimal:
 
 
 def _roll_over(conn: Connection, program: Program, anniversary: date) -> None:
-    year_start = anniversary.replace(year=anniversary.year - 1)
+    starts = [program.start_date, *anniversaries(program.start_date, program.end_date)]
+    year_start = starts[starts.index(anniversary) - 1]
     balance = _balance_through(conn, program.serial, anniversary - timedelta(days=1))
     credits = conn.execute(
         select(point_ledger.c.day, point_ledger.c.points).where(

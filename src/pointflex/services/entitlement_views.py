@@ -22,6 +22,7 @@ from sqlalchemy import (
 from pointflex.bootstrap import Runtime
 from pointflex.domain.catalog import FormFactor
 from pointflex.domain.entitlements import EntitlementView, Status, TerminationMode
+from pointflex.domain.programs import follow_program_expiry
 from pointflex.errors import NotFound
 from pointflex.services.context import Actor
 from pointflex.services.programs import Program, load_program
@@ -78,7 +79,9 @@ class ProgramFacts:
         return self.cache[serial]
 
     def follow_expiry(self, program: Program) -> datetime:
-        return program.end_at + timedelta(days=self.runtime.settings.program_grace_days)
+        return follow_program_expiry(
+            program.end_date, program.timezone, self.runtime.settings.program_grace_days
+        )
 
     def in_grace(self, program: Program) -> bool:
         grace = timedelta(days=self.runtime.settings.negative_grace_days)

@@ -8,13 +8,14 @@ the current row. Expiry (R46, P7, P11) and program extension (R45) are set-based
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, and_, insert, literal, or_, select, update
 
 from pointflex.bootstrap import Runtime
 from pointflex.domain.entitlements import EventKind, Status, TerminationMode
+from pointflex.domain.programs import follow_program_expiry
 from pointflex.services.context import SYSTEM, Actor
 from pointflex.store.sql import chunks
 from pointflex.store.tables import entitlement_events, entitlements, programs
@@ -77,15 +78,12 @@ def apply_expiry(
     The event carries the expiry instant itself, not the time the job ran, so the history (and
     the accrual) sees the entitlement active exactly until then.
     """
-    grace = timedelta(days=rt.settings.program_grace_days)
     query = select(programs.c.serial, programs.c.end_date, programs.c.timezone)
     if program_serial is not None:
         query = query.where(programs.c.serial == program_serial)
     expired = 0
-    from pointflex.domain.programs import end_instant
-
     for serial, end_date, tz in conn.execute(query).all():
-        follow_expiry = end_instant(end_date, tz) + grace
+        follow_expiry = follow_program_expiry(end_date, tz, rt.settings.program_grace_days)
         expired += _expire_program(conn, serial, follow_expiry, until)
     return expired
 

@@ -141,7 +141,7 @@ def _current_of_kind(
     for row in rows:
         program = _from_row(row)
         # A program still running, or in its expiry grace, is "held" (R2): it gets extended.
-        if now < program.end_at + timedelta(days=grace_days):
+        if now < rules.follow_program_expiry(program.end_date, program.timezone, grace_days):
             return program
     return None
 
