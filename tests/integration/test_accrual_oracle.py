@@ -10,10 +10,10 @@ slow paths or SQL: it replays the actions as time segments and applies the charg
 from __future__ import annotations
 
 import tempfile
-from importlib import resources
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from importlib import resources
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -130,11 +130,7 @@ steps = st.lists(st.tuples(st.integers(1, 1800), actions), min_size=1, max_size=
 
 def price_file(folder: Path, effective: date, per_cpu: Decimal) -> Path:
     """The shipped list with FortiGate-VM repriced as a flat price per vCPU."""
-    import importlib.resources
-
-    shipped = importlib.resources.files("pointflex").joinpath(
-        "catalog", "prices", "2026-01-01.yaml"
-    )
+    shipped = resources.files("pointflex").joinpath("catalog", "prices", "2026-01-01.yaml")
     document: dict[str, Any] = yaml.safe_load(shipped.read_text())
     document["effective"] = effective.isoformat()
     document["products"][1] = [{"per_unit": {"param": 1, "price": str(per_cpu)}}]
