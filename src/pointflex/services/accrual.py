@@ -135,6 +135,7 @@ def accrue_day(rt: Runtime, program_serial: str, day: date) -> DayResult:
         window = day_window(day, program.timezone)
         if window.end > rt.now():
             raise AccrualNotDue(f"{day.isoformat()} has not ended yet in {program.timezone}")
+        _require_previous_day(conn, program, day)
         if not _claim(conn, program_serial, day, rt.now()):
             return DayResult(program_serial, day, Decimal("0.00"), 0, skipped=True)
         apply_expiry(rt, conn, window.end, program_serial=program_serial)
@@ -145,6 +146,23 @@ def accrue_day(rt: Runtime, program_serial: str, day: date) -> DayResult:
         if program.kind is ProgramKind.PREPAID:
             _settle_prepaid(conn, program, day)
         return DayResult(program_serial, day, points, count, skipped=False)
+
+
+def _require_previous_day(conn: Connection, program: Program, day: date) -> None:
+    """Days are accrued in order: balances, grace and roll-over depend on the days before."""
+    if day <= program.start_date:
+        return
+    previous = conn.execute(
+        select(accrual_runs.c.day).where(
+            accrual_runs.c.program_serial == program.serial,
+            accrual_runs.c.day == day - timedelta(days=1),
+        )
+    ).first()
+    if previous is None:
+        raise AccrualNotDue(
+            f"{(day - timedelta(days=1)).isoformat()} of program {program.serial} has not been "
+            "accrued yet; accrue the days in order (accrue_through does)"
+        )
 
 
 def _claim(conn: Connection, program_serial: str, day: date, now: datetime) -> bool:

@@ -1,0 +1,167 @@
+"""The accrual survives being killed and being run twice at once (issue acceptance)."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import threading
+import time
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from pointflex.bootstrap import Runtime
+from pointflex.clock import ManualClock
+from pointflex.config import Settings
+from pointflex.domain.dates import day_start
+from pointflex.services import entitlements as ent
+from pointflex.services.accrual import DayResult, accrue_day, accrue_through
+from pointflex.store.tables import accrual_runs, consumption
+from tests.builders import OPERATOR, config, world
+
+LA = "America/Los_Angeles"
+FIRST = date(2026, 3, 10)
+DAYS = 6
+THROUGH = FIRST + timedelta(days=DAYS - 1)
+RATE = Decimal("6.39")
+
+CHILD = """
+import sys
+from datetime import datetime
+from pointflex.bootstrap import build_runtime
+from pointflex.clock import ManualClock
+from pointflex.config import Settings
+from pointflex.services.accrual import accrue_through
+from datetime import date
+url, data_dir, secret, now, through = sys.argv[1:6]
+rt = build_runtime(Settings(database_url=url, data_dir=data_dir, secret_key=secret),
+                   clock=ManualClock(datetime.fromisoformat(now)))
+print("started", flush=True)
+accrue_through(rt, date.fromisoformat(through))
+print("finished", flush=True)
+"""
+
+
+def seed(rt: Runtime, clock: ManualClock, vms: int, stopped: int) -> tuple[str, list[str]]:
+    """``vms`` FortiGate-VMs active from 22:00 the day before FIRST; ``stopped`` of them stop
+    on FIRST+2."""
+    w = world(rt)
+    cfg = config(rt, w.prepaid)
+    clock.set(day_start(FIRST, LA) - timedelta(hours=2))
+    serials: list[str] = []
+    while len(serials) < vms:
+        batch = ent.create_vm(
+            rt, OPERATOR, config_id=cfg.id, count=min(1000, vms - len(serials)), skip_pending=True
+        )
+        serials.extend(r.serial for r in batch)
+    clock.set(day_start(FIRST + timedelta(days=2), LA) + timedelta(hours=12))
+    for start in range(0, stopped, 500):
+        ent.stop(rt, OPERATOR, serials[start : start + min(500, stopped - start)])
+    clock.set(day_start(THROUGH + timedelta(days=1), LA) + timedelta(hours=1))
+    return w.prepaid, serials
+
+
+def expected_total(vms: int, stopped: int) -> Decimal:
+    return RATE * charged_days(vms, stopped)
+
+
+def charged_days(vms: int, stopped: int) -> int:
+    # Everyone is charged from the creation day (FIRST-1) to FIRST+2, the stop day included;
+    # the others every day after that too.
+    return vms * 4 + (vms - stopped) * (DAYS - 3)
+
+
+def totals(rt: Runtime) -> tuple[Decimal, Decimal, int]:
+    with rt.engine.connect() as conn:
+        ledger = conn.execute(select(func.coalesce(func.sum(consumption.c.points), 0))).scalar()
+        runs = conn.execute(select(func.coalesce(func.sum(accrual_runs.c.points), 0))).scalar()
+        rows = conn.execute(select(func.count()).select_from(consumption)).scalar_one()
+    return Decimal(ledger), Decimal(runs), rows
+
+
+def assert_whole_days_only(rt: Runtime) -> None:
+    """Every day present is complete; no day is half-written."""
+    with rt.engine.connect() as conn:
+        runs = conn.execute(select(accrual_runs.c.day, accrual_runs.c.entitlements)).all()
+        per_day = dict(
+            conn.execute(select(consumption.c.day, func.count()).group_by(consumption.c.day)).all()
+        )
+    assert {day for day, _ in runs} >= set(per_day)
+    for day, count in runs:
+        assert per_day.get(day, 0) == count
+
+
+def run_child(settings: Settings, now: datetime) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            CHILD,
+            settings.database_url,
+            str(settings.data_dir),
+            settings.secret_key,
+            now.isoformat(),
+            THROUGH.isoformat(),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ},
+    )
+
+
+def test_accrual_killed_at_random_points_reruns_to_exact_totals(
+    rt: Runtime, clock: ManualClock, settings: Settings, tmp_path: Path
+) -> None:
+    vms, stopped = 6000, 1500
+    seed(rt, clock, vms, stopped)
+    rng = random.Random(20261127)
+    kills = 0
+    for _ in range(6):
+        child = run_child(settings, clock.now())
+        assert child.stdout is not None
+        assert child.stdout.readline().strip() == "started"
+        time.sleep(rng.uniform(0.0, 0.6))
+        if child.poll() is None:
+            child.send_signal(signal.SIGKILL)
+            kills += 1
+        child.wait()
+        assert_whole_days_only(rt)
+    assert kills >= 1, "the accrual always finished before the kill: make it longer"
+    accrue_through(rt, THROUGH)
+    ledger, runs, rows = totals(rt)
+    assert ledger == runs == expected_total(vms, stopped)
+    assert rows == charged_days(vms, stopped)
+
+
+def test_two_accruals_of_the_same_day_at_once_charge_it_once(
+    rt: Runtime, clock: ManualClock
+) -> None:
+    vms = 1500
+    program, _ = seed(rt, clock, vms, 0)
+    accrue_through(rt, FIRST - timedelta(days=1))  # earlier days out of the way
+    results: list[DayResult] = []
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(2)
+
+    def run() -> None:
+        try:
+            barrier.wait()
+            results.append(accrue_day(rt, program, FIRST))
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert sorted(r.skipped for r in results) == [False, True]
+    ledger, runs, rows = totals(rt)
+    assert rows == vms * 2  # the creation day, then FIRST exactly once
+    assert ledger == runs == RATE * vms * 2
