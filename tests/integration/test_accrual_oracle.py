@@ -153,7 +153,7 @@ class Scenario:
             OPERATOR,
             account_id=root.id,
             kind=ProgramKind.PREPAID,
-            start_date=date(2026, 2, 1),
+            start_date=date(2026, 2, 28),
             end_date=date(2026, 12, 31),
             timezone=tz,
         )
