@@ -205,3 +205,47 @@ def test_read_only_actor_cannot_change_anything_R64(rt: Runtime) -> None:
     reader = Actor(name="reader", can_write=False)
     with pytest.raises(Forbidden):
         ent.stop(rt, reader, [vm.serial])
+
+
+def test_reactivation_can_choose_a_user_defined_end_R48(rt: Runtime) -> None:
+    w = world(rt)
+    (vm,) = ent.create_vm(rt, OPERATOR, config_id=config(rt, w.prepaid).id, skip_pending=True)
+    ent.stop(rt, OPERATOR, [vm.serial])
+    end = day_start(date(2026, 6, 1), LA)
+    (outcome,) = ent.reactivate(rt, OPERATOR, [vm.serial], ent.EndChange(end))
+    assert outcome.ok and outcome.entitlement is not None
+    assert outcome.entitlement.status is Status.ACTIVE
+    assert outcome.entitlement.end_at == end
+    assert outcome.entitlement.termination_mode.value == "USER_DEFINED"
+
+
+def test_reactivation_with_an_end_after_the_program_fails_that_serial_only_R44(
+    rt: Runtime,
+) -> None:
+    w = world(rt)
+    (vm,) = ent.create_vm(rt, OPERATOR, config_id=config(rt, w.prepaid).id, skip_pending=True)
+    ent.stop(rt, OPERATOR, [vm.serial])
+    (outcome,) = ent.reactivate(
+        rt, OPERATOR, [vm.serial], ent.EndChange(day_start(date(2030, 1, 1), LA))
+    )
+    assert isinstance(outcome.error, InvalidDate)
+    with rt.engine.connect() as conn:
+        status = conn.execute(
+            select(entitlements.c.status).where(entitlements.c.serial == vm.serial)
+        ).scalar_one()
+    assert status == "STOPPED"
+
+
+def test_serials_are_matched_whatever_their_case(rt: Runtime) -> None:
+    w = world(rt)
+    (vm,) = ent.create_vm(rt, OPERATOR, config_id=config(rt, w.prepaid).id, skip_pending=True)
+    (outcome,) = ent.stop(rt, OPERATOR, [f" {vm.serial.lower()} "])
+    assert outcome.ok and outcome.serial == vm.serial
+
+
+def test_accruing_an_unknown_program_is_not_found(rt: Runtime) -> None:
+    from pointflex.services.accrual import accrue_through
+
+    world(rt)
+    with pytest.raises(NotFound):
+        accrue_through(rt, date(2026, 3, 1), program_serial="ELAVMR0000000000")

@@ -1,4 +1,4 @@
-"""Programs, packs, balances, grace periods and roll-over on a real database (R2–R9, R55–R58, P7)."""
+"""Programs, packs, balances, grace and roll-over on a real database (R2–R9, R55–R58, P7)."""
 
 from __future__ import annotations
 

@@ -38,7 +38,7 @@ from pointflex.domain.accrual import ConfigVersion, day_rate
 from pointflex.domain.dates import DayWindow, day_window, local_day
 from pointflex.domain.entitlements import Status
 from pointflex.domain.programs import LedgerKind, ProgramKind, anniversaries, rollover_forfeit
-from pointflex.errors import AccrualNotDue
+from pointflex.errors import AccrualNotDue, NotFound
 from pointflex.services.configs import values_from_json
 from pointflex.services.context import write
 from pointflex.services.lifecycle import apply_expiry
@@ -92,6 +92,8 @@ def accrue_through(
         if program_serial is not None:
             query = query.where(programs.c.serial == program_serial)
         serials = list(conn.execute(query).scalars())
+    if program_serial is not None and not serials:
+        raise NotFound(f"program {program_serial} not found")
     results: list[DayResult] = []
     for serial in serials:
         for day in pending_days(rt, serial, through):

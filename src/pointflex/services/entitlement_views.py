@@ -171,7 +171,11 @@ def load_records(
     *,
     for_update: bool = False,
 ) -> list[Entitlement]:
-    """The named entitlements in the order given; any unknown or out-of-scope one is NotFound."""
+    """The named entitlements in the order given; any unknown or out-of-scope one is NotFound.
+
+    Serials are matched without regard to case or surrounding blanks: all are upper case.
+    """
+    serials = [s.strip().upper() for s in serials]
     facts = ProgramFacts(rt, rt.now())
     found: dict[str, Entitlement] = {}
     for part in chunks(list(dict.fromkeys(serials))):

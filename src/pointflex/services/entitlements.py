@@ -556,13 +556,19 @@ def _change_status(
             try:
                 _check_status_change(rt, conn, record, target)
                 if target is Status.ACTIVE and end is not None:
-                    _apply_update(rt, conn, actor, record, None, None, end, None, now)
+                    # Checked now so a bad date fails this serial before anything changes.
+                    program = load_program(conn, record.program_serial)
+                    rules.resolve_end(end.at, now, program.end_at)
             except PointflexError as exc:
                 outcomes.append(Outcome(record.serial, record, exc))
                 continue
             changed.append(record.serial)
             outcomes.append(Outcome(record.serial, None, None))
         _set_status(conn, actor, changed, target, now)
+        if target is Status.ACTIVE and end is not None and changed:
+            # The termination mode chosen on reactivation (R48) applies to the now ACTIVE row.
+            for record in load_records(rt, conn, actor, changed):
+                _apply_update(rt, conn, actor, record, None, None, end, None, now)
         fresh = {r.serial: r for r in load_records(rt, conn, actor, changed)} if changed else {}
         action = "entitlement.stop" if target is Status.STOPPED else "entitlement.reactivate"
         audit_many(

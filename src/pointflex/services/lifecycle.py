@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, insert, literal, or_, select, update
+from sqlalchemy import Connection, insert, literal, select, update
 
 from pointflex.bootstrap import Runtime
 from pointflex.domain.entitlements import EventKind, Status, TerminationMode
@@ -91,25 +91,29 @@ def apply_expiry(
 def _expire_program(
     conn: Connection, program_serial: str, follow_expiry: datetime, until: datetime
 ) -> int:
-    due = [
-        E.c.termination_mode == TerminationMode.USER_DEFINED.value,
-        E.c.end_at <= until,
+    live = [
+        E.c.program_serial == program_serial,
+        E.c.status != Status.EXPIRED.value,
+        E.c.removed_at.is_(None),
     ]
-    conditions = [and_(*due)]
-    if follow_expiry <= until:
-        conditions.append(E.c.termination_mode == TerminationMode.FOLLOW_PROGRAM.value)
+    # Two queries rather than one OR: the first can use the partial index on User Defined ends.
     rows = conn.execute(
-        select(E.c.serial, E.c.termination_mode, E.c.end_at).where(
-            E.c.program_serial == program_serial,
-            E.c.status != Status.EXPIRED.value,
-            E.c.removed_at.is_(None),
-            or_(*conditions),
+        select(E.c.serial, E.c.end_at).where(
+            *live,
+            E.c.termination_mode == TerminationMode.USER_DEFINED.value,
+            E.c.end_at <= until,
         )
     ).all()
     by_instant: dict[datetime, list[str]] = {}
-    for serial, mode, end_at in rows:
-        instant = end_at if mode == TerminationMode.USER_DEFINED.value else follow_expiry
-        by_instant.setdefault(instant, []).append(serial)
+    for serial, end_at in rows:
+        by_instant.setdefault(end_at, []).append(serial)
+    if follow_expiry <= until:
+        following = conn.execute(
+            select(E.c.serial).where(
+                *live, E.c.termination_mode == TerminationMode.FOLLOW_PROGRAM.value
+            )
+        ).scalars()
+        by_instant.setdefault(follow_expiry, []).extend(following)
     for instant, serials in by_instant.items():
         for part in chunks(serials):
             conn.execute(
@@ -118,7 +122,7 @@ def _expire_program(
                 .values(status=Status.EXPIRED.value, changed_at=instant)
             )
         record_events(conn, serials, EventKind.EXPIRED, instant, SYSTEM)
-    return len(rows)
+    return sum(len(serials) for serials in by_instant.values())
 
 
 def follow_program_end(conn: Connection, actor: Actor, program: Any, now: datetime) -> None:

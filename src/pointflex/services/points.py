@@ -12,6 +12,7 @@ from sqlalchemy import Select, func, select
 
 from pointflex.bootstrap import Runtime
 from pointflex.domain.dates import local_day
+from pointflex.domain.programs import ProgramKind
 from pointflex.errors import InvalidDate, InvalidInput
 from pointflex.services.context import Actor, read
 from pointflex.services.programs import visible_program
@@ -128,6 +129,7 @@ def report(
 @dataclass(frozen=True)
 class Statement:
     program_serial: str
+    kind: ProgramKind
     month: date
     opening: Decimal
     credits: Decimal
@@ -137,14 +139,18 @@ class Statement:
 
 
 def monthly_statement(rt: Runtime, actor: Actor, program_serial: str, month: date) -> Statement:
-    """A month's consumption and, for prepaid, opening + credits − consumption = closing."""
+    """A month's consumption and, for prepaid, opening + credits − consumption = closing.
+
+    A postpaid program has no balance: its opening and closing figures are the consumption
+    invoiced before and up to this month, negated, and only ``consumption`` is billed.
+    """
     first = month.replace(day=1)
     following = (first + timedelta(days=32)).replace(day=1)
     last = following - timedelta(days=1)
     rows = report(rt, actor, program_serial, GroupBy.CONFIGURATION, first, last)
     used = sum((r.points for r in rows), Decimal("0.00"))
     with read(rt) as conn:
-        visible_program(conn, actor, program_serial)
+        kind = visible_program(conn, actor, program_serial).kind
         credits_before = _ledger_sum(conn, program_serial, None, first)
         credits_in = _ledger_sum(conn, program_serial, first, following)
         used_before = conn.execute(
@@ -153,9 +159,8 @@ def monthly_statement(rt: Runtime, actor: Actor, program_serial: str, month: dat
             )
         ).scalar_one()
     opening = (credits_before - Decimal(used_before)).quantize(Decimal("0.01"))
-    return Statement(
-        program_serial, first, opening, credits_in, used, opening + credits_in - used, rows
-    )
+    closing = opening + credits_in - used
+    return Statement(program_serial, kind, first, opening, credits_in, used, closing, rows)
 
 
 def _ledger_sum(conn: Any, serial: str, start: date | None, end: date) -> Decimal:

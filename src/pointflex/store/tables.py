@@ -20,6 +20,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    text,
 )
 
 from pointflex.store.types import Points, UTCDateTime
@@ -137,6 +138,14 @@ entitlements = Table(
     Index("ix_entitlements_account_program", "account_id", "program_serial", "serial"),
     Index("ix_entitlements_program_changed", "program_serial", "changed_at"),
     Index("ix_entitlements_folder", "account_id", "folder_path"),
+    # The expiry job's look-up of User Defined end dates that have passed: only live rows.
+    Index(
+        "ix_entitlements_user_defined_end",
+        "program_serial",
+        "end_at",
+        sqlite_where=text("status <> 'EXPIRED' AND termination_mode = 'USER_DEFINED'"),
+        postgresql_where=text("status <> 'EXPIRED' AND termination_mode = 'USER_DEFINED'"),
+    ),
 )
 
 entitlement_events = Table(

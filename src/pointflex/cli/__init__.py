@@ -1,0 +1,1 @@
+"""The ``pointflex`` command line (Typer + Rich): one module per command group."""

@@ -1,0 +1,83 @@
+"""``pointflex demo``: seed demo data with a few months of history, then summarise it."""
+
+from __future__ import annotations
+
+import time
+from typing import Annotated
+
+import typer
+
+from pointflex.cli.common import cli_actor, console, number, points, progress_bar, runtime, table
+from pointflex.domain.entitlements import Status
+from pointflex.services.demo import DEFAULT_DAYS, DEFAULT_ENTITLEMENTS, DemoOptions, DemoSummary
+from pointflex.services.demo import run_demo as seed_demo
+
+# Printed after the summary; update it once the web server exists.
+LOGIN_HINT = (
+    "Log in at http://127.0.0.1:8000/ (server not built yet: run 'pointflex serve' once it exists)"
+)
+
+
+def demo(
+    if_empty: Annotated[
+        bool, typer.Option("--if-empty", help="Do nothing if the database has programs.")
+    ] = False,
+    entitlements: Annotated[
+        int, typer.Option("--entitlements", help="How many entitlements to create.")
+    ] = DEFAULT_ENTITLEMENTS,
+    days: Annotated[int, typer.Option("--days", help="Days of history to simulate.")] = (
+        DEFAULT_DAYS
+    ),
+    seed: Annotated[
+        int | None, typer.Option("--seed", help="Random seed (same seed, same data).")
+    ] = None,
+) -> None:
+    """Seed demo organisations, programs, entitlements and months of usage history."""
+    options = DemoOptions(entitlements=entitlements, days=days, seed=seed, if_empty=if_empty)
+    started = time.perf_counter()
+    with runtime() as rt, progress_bar() as bar:
+        task = bar.add_task("Simulating history", total=days)
+
+        def advance(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        summary = seed_demo(rt, cli_actor(), options, advance)
+    print_summary(summary, time.perf_counter() - started)
+
+
+def print_summary(summary: DemoSummary, seconds: float) -> None:
+    out = console()
+    if summary.seeded:
+        out.print(
+            f"Seeded {summary.created:,} entitlements and {summary.days} days of history "
+            f"in {seconds:.1f} s (seed {summary.seed})."
+        )
+        actions = table("Simulated action", number("Count"))
+        for action, count in summary.actions.items():
+            actions.add_row(action, f"{count:,}")
+        out.print(actions)
+    else:
+        out.print("The database already has programs: nothing seeded.")
+    statuses = [s.value for s in Status]
+    grid = table(
+        "Program",
+        "Account",
+        "Kind",
+        number("Balance"),
+        number("Month to date"),
+        number("Last 30 days"),
+        *(number(s) for s in statuses),
+        title="Points and entitlements per program",
+    )
+    for p in summary.programs:
+        grid.add_row(
+            p.serial,
+            f"{p.account_id} {p.account_name}",
+            p.kind.value,
+            "" if p.balance is None else points(p.balance),
+            points(p.month_to_date),
+            points(p.last_30_days),
+            *(f"{p.by_status.get(s, 0):,}" for s in statuses),
+        )
+    out.print(grid)
+    out.print(LOGIN_HINT)

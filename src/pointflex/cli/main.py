@@ -1,0 +1,29 @@
+"""The ``pointflex`` command: the root group and its command groups."""
+
+from __future__ import annotations
+
+import typer
+
+from pointflex.cli import accounts, configs, db, demo, entitlements, points, prices, programs
+from pointflex.cli.common import PointflexGroup
+
+app = typer.Typer(
+    cls=PointflexGroup,
+    name="pointflex",
+    help="pointflex: self-hosted usage-based licensing (FortiFlex v2 compatible).",
+    no_args_is_help=True,
+    add_completion=False,
+    # Locals would print settings, including the secret key, in a traceback.
+    pretty_exceptions_show_locals=False,
+)
+app.add_typer(db.app, name="db")
+app.add_typer(accounts.app, name="accounts")
+app.add_typer(programs.app, name="programs")
+app.add_typer(configs.app, name="configs")
+app.add_typer(entitlements.app, name="entitlements")
+app.add_typer(points.app, name="points")
+app.add_typer(prices.app, name="prices")
+app.command(name="demo")(demo.demo)
+
+if __name__ == "__main__":  # pragma: no cover
+    app()
