@@ -24,11 +24,17 @@ from typing import Any
 
 from sqlalchemy import (
     Connection,
+    Date,
+    Select,
+    String,
     and_,
+    bindparam,
     func,
     insert,
     literal,
     select,
+    text,
+    true,
     union_all,
     update,
 )
@@ -56,6 +62,7 @@ from pointflex.store.tables import (
     point_ledger,
     programs,
 )
+from pointflex.store.types import UTCDateTime
 
 E = entitlements
 EV = entitlement_events
@@ -142,9 +149,11 @@ def accrue_day(rt: Runtime, program_serial: str, day: date) -> DayResult:
             return DayResult(program_serial, day, Decimal("0.00"), 0, skipped=True)
         apply_expiry(rt, conn, window.end, program_serial=program_serial)
         _store_config_rates(rt, conn, program, window)
-        _charge_unchanged(conn, program_serial, window)
-        _charge_changed(conn, program_serial, window)
-        points, count = _close_day(conn, program_serial, day, rt.now())
+        charged = [
+            _charge_unchanged(conn, program_serial, window),
+            _charge_changed(conn, program_serial, window),
+        ]
+        points, count = _close_day(conn, program_serial, day, rt.now(), charged)
         if program.kind is ProgramKind.PREPAID:
             _settle_prepaid(conn, program, day)
         return DayResult(program_serial, day, points, count, skipped=False)
@@ -212,10 +221,61 @@ def _store_config_rates(rt: Runtime, conn: Connection, program: Program, window:
             payload.append({"config_id": config_id, "day": window.day, "points": rate})
     if payload:
         conn.execute(insert_ignoring_conflicts(conn, config_day_rates), payload)
+        if conn.dialect.name == "postgresql":
+            # Fresh statistics: with the day's rows unseen the planner takes the rates for one
+            # row and loops over everything else once per configuration.
+            conn.execute(text("ANALYZE config_day_rates"))
 
 
-def _charge_unchanged(conn: Connection, program_serial: str, window: DayWindow) -> None:
+COLUMNS = ["serial", "day", "program_serial", "account_id", "config_id", "points"]
+
+# SQLite: CROSS JOIN keeps ``entitlements`` as the outer loop and the unary plus keeps its
+# indexes out, so the table is read in row order and the consumption key is filled in order —
+# several times faster than letting the planner walk an index and insert at random.
+_UNCHANGED_SQLITE = text(
+    """
+    INSERT INTO consumption (serial, day, program_serial, account_id, config_id, points)
+    SELECT e.serial, :day, e.program_serial, e.account_id, e.config_id, r.points
+    FROM entitlements AS e CROSS JOIN config_day_rates AS r
+      ON r.config_id = e.config_id AND r.day = :day
+    WHERE +e.program_serial = :program AND +e.changed_at < :start AND e.status = 'ACTIVE'
+    """
+).bindparams(
+    bindparam("day", type_=Date()),
+    bindparam("start", type_=UTCDateTime()),
+    bindparam("program", type_=String()),
+)
+
+
+Charged = tuple[int, Decimal] | None  # rows and points inserted, when the database says
+
+
+def _insert_charges(conn: Connection, source: Select[Any]) -> Charged:
+    """INSERT … SELECT; on PostgreSQL the same statement also counts and sums what it wrote,
+    which saves reading the day back."""
+    statement = insert(consumption).from_select(COLUMNS, source)
+    if conn.dialect.name != "postgresql":
+        conn.execute(statement)
+        return None
+    written = statement.returning(consumption.c.points).cte("written")
+    count, total = conn.execute(
+        select(func.count(), func.coalesce(func.sum(written.c.points), 0))
+    ).one()
+    return int(count), Decimal(total)
+
+
+def _charge_unchanged(conn: Connection, program_serial: str, window: DayWindow) -> Charged:
     """The fast path: ACTIVE all day long on one configuration, read from the current row."""
+    params = {"day": window.day, "start": window.start, "program": program_serial}
+    if conn.dialect.name == "sqlite":
+        conn.execute(_UNCHANGED_SQLITE, params)
+        return None
+    # The rates were written in this transaction, so the planner believes the table is empty
+    # and walks the configuration index with nested loops, inserting in random key order. A
+    # hash join over a sequential scan reads and inserts in row order; JIT costs more than it
+    # saves on a statement run once a day.
+    conn.execute(text("SET LOCAL jit = off"))
+    conn.execute(text("SET LOCAL enable_nestloop = off"))
     rates = config_day_rates
     source = (
         select(
@@ -233,14 +293,12 @@ def _charge_unchanged(conn: Connection, program_serial: str, window: DayWindow) 
             E.c.status == ACTIVE,
         )
     )
-    conn.execute(
-        insert(consumption).from_select(
-            ["serial", "day", "program_serial", "account_id", "config_id", "points"], source
-        )
-    )
+    charged = _insert_charges(conn, source)
+    conn.execute(text("SET LOCAL enable_nestloop = on"))
+    return charged
 
 
-def _charge_changed(conn: Connection, program_serial: str, window: DayWindow) -> None:
+def _charge_changed(conn: Connection, program_serial: str, window: DayWindow) -> Charged:
     """Entitlements whose status or configuration changed since the day began.
 
     The states in effect during the day are the one in effect at its first instant (the last
@@ -249,46 +307,27 @@ def _charge_changed(conn: Connection, program_serial: str, window: DayWindow) ->
     """
     changed = (
         select(E.c.serial)
-        .where(
-            E.c.program_serial == program_serial,
-            E.c.changed_at >= window.start,
-            E.c.start_at < window.end,
-        )
+        # No need to exclude entitlements created after the day: they have no state in it.
+        .where(E.c.program_serial == program_serial, E.c.changed_at >= window.start)
         .subquery("changed")
     )
-    prior = entitlement_events.alias("prior")
-    latest_before = (
-        select(prior.c.id)
-        .where(prior.c.serial == changed.c.serial, prior.c.at <= window.start)
-        .order_by(prior.c.at.desc(), prior.c.id.desc())
-        .limit(1)
-        .correlate(changed)
-        .scalar_subquery()
+    states = union_all(
+        _state_at_start(conn, changed, window), _states_during(conn, changed, window)
     )
-    before_day = select(EV.c.serial, EV.c.status, EV.c.config_id, EV.c.account_id).select_from(
-        changed.join(EV, EV.c.id == latest_before)
-    )
-    during_day = (
-        select(EV.c.serial, EV.c.status, EV.c.config_id, EV.c.account_id)
-        .join(changed, changed.c.serial == EV.c.serial)
-        .where(EV.c.at >= window.start, EV.c.at < window.end)
-    )
-    states = union_all(before_day, during_day).subquery("states")
+    rows = states.subquery("states")
     rates = config_day_rates
     ranked = (
         select(
-            states.c.serial,
-            states.c.account_id,
-            states.c.config_id,
+            rows.c.serial,
+            rows.c.account_id,
+            rows.c.config_id,
             rates.c.points,
             func.row_number()
-            .over(
-                partition_by=states.c.serial, order_by=(rates.c.points.desc(), states.c.config_id)
-            )
+            .over(partition_by=rows.c.serial, order_by=(rates.c.points.desc(), rows.c.config_id))
             .label("rank"),
         )
-        .join(rates, and_(rates.c.config_id == states.c.config_id, rates.c.day == window.day))
-        .where(states.c.status == ACTIVE)
+        .join(rates, and_(rates.c.config_id == rows.c.config_id, rates.c.day == window.day))
+        .where(rows.c.status == ACTIVE)
         .subquery("ranked")
     )
     source = select(
@@ -299,21 +338,55 @@ def _charge_changed(conn: Connection, program_serial: str, window: DayWindow) ->
         ranked.c.config_id,
         ranked.c.points,
     ).where(ranked.c.rank == 1)
-    conn.execute(
-        insert(consumption).from_select(
-            ["serial", "day", "program_serial", "account_id", "config_id", "points"], source
-        )
+    return _insert_charges(conn, source)
+
+
+def _state_at_start(conn: Connection, changed: Any, window: DayWindow) -> Select[Any]:
+    """The last event at or before the day's first instant, per changed serial."""
+    prior = entitlement_events.alias("prior")
+    latest = (
+        select(prior.c.serial, prior.c.status, prior.c.config_id, prior.c.account_id)
+        .where(prior.c.serial == changed.c.serial, prior.c.at <= window.start)
+        .order_by(prior.c.at.desc(), prior.c.id.desc())
+        .limit(1)
+    )
+    if conn.dialect.name == "postgresql":
+        # LATERAL makes PostgreSQL walk the (serial, at) index once per changed serial.
+        state = latest.lateral("state")
+        return select(
+            state.c.serial, state.c.status, state.c.config_id, state.c.account_id
+        ).select_from(changed.join(state, true()))
+    latest_id = latest.with_only_columns(prior.c.id).correlate(changed).scalar_subquery()
+    return select(EV.c.serial, EV.c.status, EV.c.config_id, EV.c.account_id).select_from(
+        changed.join(EV, EV.c.id == latest_id)
     )
 
 
+def _states_during(conn: Connection, changed: Any, window: DayWindow) -> Select[Any]:
+    """Every event after the day's first instant and before its end, per changed serial."""
+    during = select(EV.c.serial, EV.c.status, EV.c.config_id, EV.c.account_id).where(
+        EV.c.at > window.start, EV.c.at < window.end
+    )
+    if conn.dialect.name == "postgresql":
+        events = during.where(EV.c.serial == changed.c.serial).lateral("during")
+        return select(
+            events.c.serial, events.c.status, events.c.config_id, events.c.account_id
+        ).select_from(changed.join(events, true()))
+    return during.select_from(changed.join(EV, EV.c.serial == changed.c.serial))
+
+
 def _close_day(
-    conn: Connection, program_serial: str, day: date, now: datetime
+    conn: Connection, program_serial: str, day: date, now: datetime, charged: list[Charged]
 ) -> tuple[Decimal, int]:
-    points, count = conn.execute(
-        select(func.coalesce(func.sum(consumption.c.points), 0), func.count()).where(
-            consumption.c.program_serial == program_serial, consumption.c.day == day
-        )
-    ).one()
+    known = [c for c in charged if c is not None]
+    if len(known) == len(charged):
+        count, points = sum(c[0] for c in known), sum((c[1] for c in known), Decimal(0))
+    else:
+        points, count = conn.execute(
+            select(func.coalesce(func.sum(consumption.c.points), 0), func.count()).where(
+                consumption.c.program_serial == program_serial, consumption.c.day == day
+            )
+        ).one()
     total = Decimal(points).quantize(Decimal("0.01"))
     conn.execute(
         update(accrual_runs)

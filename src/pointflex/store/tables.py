@@ -136,7 +136,8 @@ entitlements = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Index("ix_entitlements_config", "config_id", "serial"),
     Index("ix_entitlements_account_program", "account_id", "program_serial", "serial"),
-    Index("ix_entitlements_program_changed", "program_serial", "changed_at"),
+    # Covering (serial included): the accrual's slow path finds its serials from the index alone.
+    Index("ix_entitlements_program_changed", "program_serial", "changed_at", "serial"),
     Index("ix_entitlements_folder", "account_id", "folder_path"),
     # The expiry job's look-up of User Defined end dates that have passed: only live rows.
     Index(
