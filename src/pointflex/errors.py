@@ -56,6 +56,23 @@ class Unauthenticated(PointflexError):
     http_status = 401
 
 
+class AuthenticationFailed(Unauthenticated):
+    """Wrong credentials, an unknown client or a disabled user at the token endpoint."""
+
+    code = 1103
+
+
+class Throttled(PointflexError):
+    """Too many failed sign-ins or requests; try again after ``retry_after`` seconds."""
+
+    code = 1104
+    http_status = 429
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
 class Forbidden(PointflexError):
     """The caller's role or scope does not allow this."""
 
@@ -131,6 +148,8 @@ ALL_ERRORS: tuple[type[PointflexError], ...] = (
     LimitExceeded,
     MixedProductTypes,
     Unauthenticated,
+    AuthenticationFailed,
+    Throttled,
     Forbidden,
     NotFound,
     NoTokenAvailable,

@@ -25,6 +25,8 @@ class Actor:
     account_ids: frozenset[int] | None = None
     can_write: bool = True
     request_id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    is_admin: bool = True  # may manage API users within its scope
+    api_user_id: int | None = None
 
     def sees(self, account_id: int) -> bool:
         return self.account_ids is None or account_id in self.account_ids
@@ -38,6 +40,10 @@ class Actor:
     def require_write(self) -> None:
         if not self.can_write:
             raise Forbidden("this user has read-only permission")
+
+    def require_admin(self) -> None:
+        if not self.is_admin:
+            raise Forbidden("managing API users needs Admin permission")
 
 
 SYSTEM = Actor(name="system")

@@ -206,11 +206,16 @@ def balance_in(conn: Connection, serial: str) -> Decimal:
 
 def balance(rt: Runtime, actor: Actor, serial: str) -> Decimal:
     """R4: only a prepaid program has a balance."""
+    return program_balance(rt, actor, serial)[1]
+
+
+def program_balance(rt: Runtime, actor: Actor, serial: str) -> tuple[Program, Decimal]:
+    """A prepaid program with its balance (R4: a postpaid one has none)."""
     with read(rt) as conn:
         program = visible_program(conn, actor, serial)
         if program.kind is not ProgramKind.PREPAID:
             raise ProgramConflict(f"program {serial} is postpaid and has no point balance")
-        return balance_in(conn, serial)
+        return program, balance_in(conn, serial)
 
 
 def whole_points(amount: Decimal) -> int:

@@ -233,3 +233,60 @@ audit_log = Table(
     Index("ix_audit_log_object", "object_type", "object_id"),
     Index("ix_audit_log_at", "at"),
 )
+
+# --------------------------------------------------------------------------- API access
+
+api_users = Table(
+    "api_users",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    # What clients send as ``username``: an opaque id like FortiCloud's IAM API user ids.
+    Column("username", String(64), nullable=False, unique=True),
+    Column("password_hash", String(200), nullable=False),
+    Column("permission", String(10), nullable=False),  # ADMIN, READWRITE, READONLY
+    # Scope: exactly one of an account or a whole organisation (R63, R65).
+    Column("account_id", ForeignKey("accounts.id"), nullable=True),
+    Column("organization_id", ForeignKey("organizations.id"), nullable=True),
+    Column("description", String(500), nullable=False, default=""),
+    Column("disabled_at", UTCDateTime, nullable=True),
+    Column("password_changed_at", UTCDateTime, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+# Opaque OAuth tokens, stored only as SHA-256 hashes.
+oauth_tokens = Table(
+    "oauth_tokens",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("kind", String(10), nullable=False),  # ACCESS or REFRESH
+    Column("api_user_id", ForeignKey("api_users.id"), nullable=False, index=True),
+    Column("client_id", String(40), nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("revoked_at", UTCDateTime, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+# Failed sign-ins, for throttling by user and by client address.
+auth_failures = Table(
+    "auth_failures",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column("username", String(200), nullable=False),
+    Column("client_address", String(64), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Index("ix_auth_failures_username_at", "username", "at"),
+    Index("ix_auth_failures_address_at", "client_address", "at"),
+)
+
+# Replays of mutating API calls carrying an Idempotency-Key header.
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("api_user_id", ForeignKey("api_users.id"), primary_key=True),
+    Column("key", String(200), primary_key=True),
+    Column("request_hash", String(64), nullable=False),
+    Column("status_code", Integer, nullable=False),
+    Column("response_body", Text, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index("ix_idempotency_keys_created", "created_at"),
+)

@@ -1,0 +1,46 @@
+"""The ASGI application: FortiFlex v2 routes, the token service and pointflex's own API."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+
+from fastapi import FastAPI, Request, Response
+
+from pointflex import __version__
+from pointflex.api import errors, oauth
+from pointflex.api.fortiflex import programs
+from pointflex.api.paths import PathNormaliser
+from pointflex.bootstrap import Runtime
+
+FORTIFLEX_V2 = "/ES/api/fortiflex/v2"
+FLEXVM_V1 = "/ES/api/flexvm/v1"
+
+
+def create_app(runtime: Runtime) -> FastAPI:
+    app = FastAPI(
+        title="pointflex",
+        version=__version__,
+        description="Self-hosted usage-based licensing; speaks the FortiFlex v2 API.",
+        openapi_url="/api/pointflex/openapi.json",
+        docs_url="/api/pointflex/docs",
+        redoc_url=None,
+    )
+    app.state.runtime = runtime
+    errors.install(app)
+    app.include_router(oauth.router)
+    for module in (programs,):
+        app.include_router(module.router, prefix=FORTIFLEX_V2)
+    app.middleware("http")(_request_id)
+    app.add_middleware(PathNormaliser)
+    return app
+
+
+async def _request_id(
+    request: Request, call_next: Callable[[Request], Awaitable[Response]]
+) -> Response:
+    """Every answer carries the request id that audit rows and logs record."""
+    request.state.request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
+    response = await call_next(request)
+    response.headers["X-Request-ID"] = request.state.request_id
+    return response

@@ -1,0 +1,49 @@
+"""The one place where errors become HTTP answers: the FortiFlex envelope, never an HTML page."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from pointflex.api.envelope import failure, invalid_token
+from pointflex.errors import InvalidInput, NotFound, PointflexError, Throttled, Unauthenticated
+
+log = logging.getLogger("pointflex.api")
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(PointflexError, _pointflex_error)  # type: ignore[arg-type]
+    app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
+    app.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]
+    app.add_exception_handler(Exception, _unexpected)
+
+
+def _pointflex_error(request: Request, exc: PointflexError) -> JSONResponse:
+    if isinstance(exc, Unauthenticated) and not request.url.path.startswith("/api/v1/oauth"):
+        return invalid_token()
+    headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, Throttled) else None
+    return failure(exc.message, exc.code, exc.http_status, headers)
+
+
+def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+    first = exc.errors()[0] if exc.errors() else {}
+    where = ".".join(str(p) for p in first.get("loc", ()) if p != "body")
+    message = f"{where}: {first.get('msg', 'invalid value')}" if where else "invalid request"
+    return failure(message, InvalidInput.code, 400)
+
+
+def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    if exc.status_code == 404:
+        return failure(f"no such endpoint: {request.url.path}", NotFound.code, 404)
+    if exc.status_code == 405:
+        return failure(f"{request.method} is not allowed here", InvalidInput.code, 405)
+    return failure(str(exc.detail), PointflexError.code, exc.status_code)
+
+
+def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    log.exception("unexpected error on %s %s", request.method, request.url.path)
+    return failure("internal error; it has been logged", PointflexError.code, 500)

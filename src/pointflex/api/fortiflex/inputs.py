@@ -1,0 +1,86 @@
+"""Lenient decoding of FortiFlex request fields (spec §3.4): clients send ids as strings,
+booleans as strings, dates in several formats; ``null`` means absent."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from pointflex.domain.dates import PACIFIC, parse_wire_datetime, parse_wire_day
+from pointflex.errors import InvalidInput
+
+
+def optional_int(body: dict[str, Any], field: str) -> int | None:
+    value = body.get(field)
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, bool):
+        raise InvalidInput(f"{field} must be a whole number")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        return int(value.strip())
+    raise InvalidInput(f"{field} must be a whole number, not {value!r}")
+
+
+def required_int(body: dict[str, Any], field: str) -> int:
+    value = optional_int(body, field)
+    if value is None:
+        raise InvalidInput(f"{field} is required")
+    return value
+
+
+def optional_str(body: dict[str, Any], field: str) -> str | None:
+    value = body.get(field)
+    if value is None:
+        return None
+    if isinstance(value, (dict, list)):
+        raise InvalidInput(f"{field} must be a string")
+    return str(value)
+
+
+def required_str(body: dict[str, Any], field: str) -> str:
+    value = optional_str(body, field)
+    if value is None or not value.strip():
+        raise InvalidInput(f"{field} is required")
+    return value.strip()
+
+
+def optional_bool(body: dict[str, Any], field: str, default: bool = False) -> bool:
+    value = body.get(field)
+    if value is None:
+        return default
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str) and value.strip().lower() in ("true", "false", "1", "0"):
+        return value.strip().lower() in ("true", "1")
+    raise InvalidInput(f"{field} must be true or false")
+
+
+def optional_instant(body: dict[str, Any], field: str, tz: str = PACIFIC) -> datetime | None:
+    """``null``, absent and ``""`` all mean "not given" (spec §7, C18)."""
+    value = optional_str(body, field)
+    if value is None or not value.strip():
+        return None
+    return parse_wire_datetime(value, tz)
+
+
+def required_day(body: dict[str, Any], field: str) -> date:
+    return parse_wire_day(required_str(body, field))
+
+
+def string_list(body: dict[str, Any], field: str, *, required: bool = True) -> list[str]:
+    value = body.get(field)
+    if value is None:
+        if required:
+            raise InvalidInput(f"{field} is required")
+        return []
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, (str, int)) for v in value):
+        raise InvalidInput(f"{field} must be a list of strings")
+    return [str(v) for v in value]
