@@ -9,7 +9,7 @@ from fastapi import FastAPI, Request, Response
 
 from pointflex import __version__
 from pointflex.api import errors, oauth
-from pointflex.api.fortiflex import programs
+from pointflex.api.fortiflex import configs, entitlements, flexvm_v1, groups, programs, tools
 from pointflex.api.paths import PathNormaliser
 from pointflex.bootstrap import Runtime
 
@@ -29,8 +29,9 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.state.runtime = runtime
     errors.install(app)
     app.include_router(oauth.router)
-    for module in (programs,):
+    for module in (programs, configs, entitlements, groups, tools):
         app.include_router(module.router, prefix=FORTIFLEX_V2)
+    app.include_router(flexvm_v1.router, prefix=FLEXVM_V1)
     app.middleware("http")(_request_id)
     app.add_middleware(PathNormaliser)
     return app
