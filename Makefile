@@ -35,7 +35,7 @@ test-sqlite: $(STAMP)
 
 test-postgres: $(STAMP)
 	POINTFLEX_TEST_BACKEND=postgres POINTFLEX_TEST_POSTGRES_URL=$(PG_URL) \
-		$(BIN)/pytest -q $(PYTEST_ARGS) tests/integration tests/cli
+		$(BIN)/pytest -q $(PYTEST_ARGS) tests/integration tests/cli tests/api
 
 lint: $(STAMP) ## ruff and mypy
 	$(BIN)/ruff check src tests bench
@@ -43,7 +43,8 @@ lint: $(STAMP) ## ruff and mypy
 	$(BIN)/mypy
 
 bench: $(STAMP) ## run the benchmarks (see bench/README.md)
-	$(BIN)/python bench/accrual.py
+	$(BIN)/python -m bench.accrual --backend sqlite --size $${SIZE:-1000000}
+	@if [ -n "$(PG_URL)" ]; then POINTFLEX_BENCH_POSTGRES_URL=$(PG_URL) $(BIN)/python -m bench.accrual --backend postgres --size $${SIZE:-1000000}; fi
 
 clean: ## remove the virtualenv and local data
 	rm -rf $(VENV) var

@@ -9,6 +9,8 @@ day), then measures, in the same run and on the same database:
   accrual  pointflex's accrue_day for that day (expiry, rates, fast and slow paths, totals)
   rerun    accrue_day again for the same day (must change nothing)
 Each figure is the median of --runs runs; the tables are emptied between runs (not timed).
+Then the CSV and XLSX exports of all N entitlements next to raw baselines (bench/exports.py).
+peak_rss_mb is the whole process's peak resident memory, seeding included.
 Results go to bench/results/accrual-<backend>-<size>.json.
 """
 
@@ -23,6 +25,7 @@ from pathlib import Path
 
 from sqlalchemy import Column, Engine, Index, MetaData, Table, delete, func, literal, select, text
 
+from bench import exports
 from bench.common import Report, best_of, fresh_database, peak_rss_mb, runtime
 from bench.seed import seed
 from pointflex.services.accrual import accrue_day
@@ -88,6 +91,7 @@ def main() -> None:
     parser.add_argument("--backend", choices=["sqlite", "postgres"], default="sqlite")
     parser.add_argument("--size", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--skip-exports", action="store_true", help="accrual figures only")
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="pointflex-bench-"))
     url = fresh_database(args.backend, "pointflex_bench_accrual", folder)
@@ -114,9 +118,11 @@ def main() -> None:
     if rows != seeded.active:
         raise SystemExit(f"accrual charged {rows:,} rows, expected {seeded.active:,}")
     report.figures["rerun"] = best_of(args.runs, lambda: accrue_day(rt, seeded.program, DAY))
-    report.figures["peak_rss_mb"] = peak_rss_mb()
     report.ratio("accrual_vs_raw", "accrual", "raw_insert_select", 1.5)
     report.ratio("rerun_vs_raw", "rerun", "raw_insert_select", 1.0)
+    if not args.skip_exports:
+        exports.measure(report, rt, engine, seeded.program, args.runs)
+    report.figures["peak_rss_mb"] = peak_rss_mb()
     report.show()
     print(f"saved {report.save()}")
     engine.dispose()

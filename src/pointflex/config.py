@@ -34,3 +34,24 @@ class Settings(BaseSettings):
     auth_window_seconds: int = Field(default=900, ge=1, description="failed sign-in window")
     auth_max_failures_per_user: int = Field(default=5, ge=1)
     auth_max_failures_per_address: int = Field(default=30, ge=1)
+    idempotency_key_seconds: int = Field(
+        default=24 * 3600, ge=60, description="how long an Idempotency-Key is remembered"
+    )
+    idempotency_wait_seconds: float = Field(
+        default=5.0,
+        ge=0,
+        description="how long a request waits for another one holding the same key to finish",
+    )
+    idempotency_lease_seconds: int = Field(
+        default=600,
+        ge=1,
+        description="a key whose request never finished (a crashed process) is free again after",
+    )
+    rate_limit_per_second: float = Field(
+        default=50.0,
+        ge=0,
+        description="FortiFlex calls per second per API user, per app process; 0 disables",
+    )
+    rate_limit_burst: int = Field(
+        default=200, ge=0, description="calls an API user may make at once; 0 disables"
+    )

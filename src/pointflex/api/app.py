@@ -9,8 +9,18 @@ from fastapi import FastAPI, Request, Response
 
 from pointflex import __version__
 from pointflex.api import errors, oauth
-from pointflex.api.fortiflex import configs, entitlements, flexvm_v1, groups, programs, tools
+from pointflex.api.fortiflex import (
+    configs,
+    entitlement_changes,
+    entitlements,
+    flexvm_v1,
+    groups,
+    programs,
+    tools,
+)
+from pointflex.api.idempotency import IdempotencyMiddleware
 from pointflex.api.paths import PathNormaliser
+from pointflex.api.ratelimit import RateLimitMiddleware
 from pointflex.bootstrap import Runtime
 
 FORTIFLEX_V2 = "/ES/api/fortiflex/v2"
@@ -29,9 +39,14 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.state.runtime = runtime
     errors.install(app)
     app.include_router(oauth.router)
-    for module in (programs, configs, entitlements, groups, tools):
+    for module in (programs, configs, entitlements, entitlement_changes, groups, tools):
         app.include_router(module.router, prefix=FORTIFLEX_V2)
     app.include_router(flexvm_v1.router, prefix=FLEXVM_V1)
+    # Middleware runs outermost first, i.e. in the reverse order of these lines: paths are
+    # normalised, the request id is set, the caller's rate is checked, then a retried
+    # Idempotency-Key is answered from storage.
+    app.add_middleware(IdempotencyMiddleware)
+    app.add_middleware(RateLimitMiddleware)
     app.middleware("http")(_request_id)
     app.add_middleware(PathNormaliser)
     return app

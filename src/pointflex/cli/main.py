@@ -4,7 +4,18 @@ from __future__ import annotations
 
 import typer
 
-from pointflex.cli import accounts, configs, db, demo, entitlements, points, prices, programs
+from pointflex.cli import (
+    accounts,
+    api_users,
+    configs,
+    db,
+    demo,
+    entitlements,
+    points,
+    prices,
+    programs,
+    serve,
+)
 from pointflex.cli.common import PointflexGroup
 
 app = typer.Typer(
@@ -23,7 +34,9 @@ app.add_typer(configs.app, name="configs")
 app.add_typer(entitlements.app, name="entitlements")
 app.add_typer(points.app, name="points")
 app.add_typer(prices.app, name="prices")
+app.add_typer(api_users.app, name="api-users")
 app.command(name="demo")(demo.demo)
+app.command(name="serve")(serve.serve)
 
 if __name__ == "__main__":  # pragma: no cover
     app()

@@ -207,7 +207,9 @@ class Catalog:
         ``raw`` is taken as it came off the wire: entries that are not objects are refused here.
         """
         product = self.product(product_type_id)
-        if isinstance(raw, str | bytes | Mapping):  # iterating these would "work" wrongly
+        if raw is not None and (
+            isinstance(raw, str | bytes | Mapping) or not isinstance(raw, Sequence)
+        ):  # iterating these would "work" wrongly, or not at all
             raise InvalidParameter("Parameters must be a list of {id, value} objects")
         given = _collect(product, raw or [])
         values: ParamValues = {}

@@ -249,8 +249,10 @@ def list_configs(
             actor.require_account(account_id)
             get_account(conn, account_id)
             query = query.where(C.c.account_id == account_id)
+        if actor.account_ids is not None:
+            query = query.where(C.c.account_id.in_(sorted(actor.account_ids)))
         rows = conn.execute(query).all()
-    return [_from_row(r) for r in rows if actor.sees(r.account_id)]
+    return [_from_row(r) for r in rows]
 
 
 def get_config(rt: Runtime, actor: Actor, config_id: int) -> Config:

@@ -406,7 +406,9 @@ def _apply_update(
 ) -> None:
     program = load_program(conn, before.program_serial)
     new_end = None
-    if end is not None:
+    # An end equal to the current one is no change: a client echoing a Follow Program
+    # entitlement's end date back must not turn it into a User Defined one.
+    if end is not None and not (end.at is not None and end.at == before.end_at):
         resolved = rules.resolve_end(end.at, now, program.end_at)
         if resolved != (before.end_at, before.termination_mode):
             new_end = resolved
@@ -655,6 +657,7 @@ def remove_hardware(rt: Runtime, actor: Actor, serials: Sequence[str]) -> list[s
     with write(rt) as conn:
         records = load_records(rt, conn, actor, wanted, for_update=True)
         rules.check_removable([r.view() for r in records])
+        rules.check_same_product_type(r.view() for r in records)  # R60: one product type
         for part in chunks(wanted):
             conn.execute(update(E).where(E.c.serial.in_(part)).values(removed_at=now))
         record_events(conn, wanted, EventKind.REMOVED, now, actor)

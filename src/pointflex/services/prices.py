@@ -11,9 +11,11 @@ from typing import Any
 from sqlalchemy import Connection, delete, func, insert, select
 
 from pointflex.bootstrap import Runtime
+from pointflex.domain.dates import local_day
 from pointflex.domain.pricing import PriceBook, PriceList, load_price_list, parse_price_list
 from pointflex.errors import InvalidDate
 from pointflex.services.context import Actor, audit, read, write
+from pointflex.services.programs import visible_program
 from pointflex.store.tables import accrual_runs, price_lists
 
 
@@ -72,6 +74,24 @@ def _raw_document(path: Path) -> Any:
 
     text = path.read_text(encoding="utf-8")
     return json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+
+
+def estimate(
+    rt: Runtime,
+    actor: Actor,
+    *,
+    program_serial: str,
+    product_type_id: int,
+    parameters: list[Any],
+    count: int,
+) -> tuple[Decimal, Decimal | None, date | None]:
+    """tools/calc: today's cost of ``count`` units in the program's time zone, and the next
+    scheduled price (R20, R21)."""
+    with read(rt) as conn:
+        program = visible_program(conn, actor, program_serial)
+        values = rt.catalog.parse_parameters(product_type_id, parameters)
+        book = price_book(conn)
+    return book.calc(product_type_id, values, count, local_day(rt.now(), program.timezone))
 
 
 def list_versions(rt: Runtime) -> list[tuple[date, str]]:

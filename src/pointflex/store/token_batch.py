@@ -8,42 +8,41 @@ shifts and one XOR lay out the counter blocks and recover every plaintext: a han
 per batch instead of one AEAD call per row.
 
 The tag is NOT checked here, so this is for showing tokens only, never for trusting them:
-redemption looks tokens up by keyed hash and never decrypts. Callers spot-check a row of each
-batch against ``TokenVault.decrypt``, which does check the tag.
+redemption looks tokens up by keyed hash and never decrypts. Callers check the key on a token
+against ``TokenVault.decrypt``, which does check the tag.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import cast
 
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
-from pointflex.store.tokens import NONCE_BYTES, _derive
+from pointflex.store.tokens import NONCE_BYTES
 
 TAG_BYTES = 16
 BLOCK = 16
 FIRST_COUNTER = 2  # GCM uses counter 1 for the tag mask; the plaintext starts at 2
-ENCRYPTION_PURPOSE = b"pointflex token encryption"  # as TokenVault derives its AES key
 
 
 class TokenBatchDecryptor:
+    """Decrypts batches of sealed tokens; one per export (it is not thread-safe)."""
+
     def __init__(self, key: bytes) -> None:
         # ECB keeps no state between blocks: one encryptor serves every batch.
         self._ecb = Cipher(algorithms.AES(key), modes.ECB()).encryptor()
         self._layout: _Layout | None = None  # batches mostly share one shape: keep the last
 
-    def _layout_for(self, size: int, rows: int) -> _Layout:
-        if self._layout is None or (self._layout.size, self._layout.rows) != (size, rows):
-            self._layout = _Layout(size, rows)
-        return self._layout
-
-    @classmethod
-    def from_master(cls, master_secret: bytes) -> TokenBatchDecryptor:
-        """The decryptor matching ``TokenVault(master_secret)`` (the same key derivation)."""
-        return cls(_derive(master_secret, ENCRYPTION_PURPOSE))
-
     def decrypt_many(self, blobs: Sequence[bytes | None]) -> list[str | None]:
         """Plaintexts of sealed tokens, in order (None stays None), without tag checks."""
+        if None not in blobs:
+            sealed = cast(Sequence[bytes], blobs)
+            sizes = set(map(len, sealed))
+            if len(sizes) == 1:  # the usual batch: every token sealed to the same length
+                return [
+                    text.decode() for text in self.decrypt_packed(b"".join(sealed), sizes.pop())
+                ]
         result: list[str | None] = [None] * len(blobs)
         groups: dict[int, tuple[list[int], list[bytes]]] = {}
         for index, blob in enumerate(blobs):
@@ -76,6 +75,11 @@ class TokenBatchDecryptor:
         plain = layout.plaintexts(blobs, int.from_bytes(stream, "big"))
         at, stride = layout.text_at, layout.stride
         return [plain[start : start + length] for start in range(at, len(plain), stride)]
+
+    def _layout_for(self, size: int, rows: int) -> _Layout:
+        if self._layout is None or (self._layout.size, self._layout.rows) != (size, rows):
+            self._layout = _Layout(size, rows)
+        return self._layout
 
 
 class _Layout:

@@ -12,8 +12,12 @@ import hmac
 import os
 import secrets
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+if TYPE_CHECKING:
+    from pointflex.store.token_batch import TokenBatchDecryptor
 
 NONCE_BYTES = 12
 TOKEN_HEX_CHARS = 20
@@ -28,7 +32,8 @@ class TokenVault:
     def __init__(self, master_secret: bytes) -> None:
         if len(master_secret) < 32:
             raise ValueError("the master secret must hold at least 32 bytes")
-        self._aead = AESGCM(_derive(master_secret, b"pointflex token encryption"))
+        self._encryption_key = _derive(master_secret, b"pointflex token encryption")
+        self._aead = AESGCM(self._encryption_key)
         self._hash_key = _derive(master_secret, b"pointflex token lookup")
 
     def encrypt(self, token: str, serial: str) -> bytes:
@@ -41,6 +46,12 @@ class TokenVault:
             return None
         nonce, sealed = blob[:NONCE_BYTES], blob[NONCE_BYTES:]
         return self._aead.decrypt(nonce, sealed, serial.encode()).decode()
+
+    def batch_decryptor(self) -> TokenBatchDecryptor:
+        """A decryptor for exports that opens a whole batch at once (display only)."""
+        from pointflex.store.token_batch import TokenBatchDecryptor
+
+        return TokenBatchDecryptor(self._encryption_key)
 
     def lookup_hash(self, token: str) -> str:
         normalised = token.strip().upper().encode()

@@ -1,7 +1,59 @@
-"""The legacy v1 path still called by Terraform and Ansible: /ES/api/flexvm/v1/groups/list."""
+"""The legacy v1 paths still called by Terraform and Ansible (spec §1, §4.20; C12).
+
+Terraform and Ansible call ``/ES/api/flexvm/v1/groups/list`` when no account id is configured
+(Terraform may still send ``accountId: 0``, which means "not set"). Older releases of both also
+call ``/ES/api/flexvm/v1/groups/nexttoken`` without an account id; it is served with the v2
+behaviour, under the v2 data key ``entitlements`` (both clients read it).
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Any
+
+from fastapi import APIRouter, Depends
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict
+
+from pointflex.api.deps import current_actor, json_body, runtime
+from pointflex.api.envelope import ok
+from pointflex.api.fortiflex import wire
+from pointflex.api.fortiflex.groups import NextTokenRequest, next_token_reply
+from pointflex.api.fortiflex.inputs import documented_body
+from pointflex.bootstrap import Runtime
+from pointflex.services import groups
+from pointflex.services.context import Actor
 
 router = APIRouter(tags=["groups"])
+
+
+class V1GroupsListRequest(BaseModel):
+    model_config = ConfigDict(
+        title="flexvm/v1 groups/list request (no fields)", json_schema_extra={"example": {}}
+    )
+
+
+@router.post(
+    "/groups/list",
+    summary="List FortiFlex groups (asset folders) of every account in scope (legacy v1)",
+    openapi_extra=documented_body(V1GroupsListRequest, required=False),
+)
+def list_groups(
+    actor: Actor = Depends(current_actor),
+    rt: Runtime = Depends(runtime),
+    body: dict[str, Any] = Depends(json_body),
+) -> JSONResponse:
+    del body  # read for its validity only: any field (such as accountId 0) is ignored
+    return ok({"groups": [wire.group(g) for g in groups.list_groups(rt, actor)]})
+
+
+@router.post(
+    "/groups/nexttoken",
+    summary="Get the next available (unused) token (legacy v1; same as v2)",
+    openapi_extra=documented_body(NextTokenRequest),
+)
+def next_token(
+    actor: Actor = Depends(current_actor),
+    rt: Runtime = Depends(runtime),
+    body: dict[str, Any] = Depends(json_body),
+) -> JSONResponse:
+    return next_token_reply(rt, actor, body)

@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
+from pydantic import BaseModel
+
 from pointflex.domain.dates import PACIFIC, parse_wire_datetime, parse_wire_day
 from pointflex.errors import InvalidInput
 
@@ -84,3 +86,52 @@ def string_list(body: dict[str, Any], field: str, *, required: bool = True) -> l
     if not isinstance(value, list) or not all(isinstance(v, (str, int)) for v in value):
         raise InvalidInput(f"{field} must be a list of strings")
     return [str(v) for v in value]
+
+
+def parameter_list(body: dict[str, Any], field: str = "parameters") -> list[Any] | None:
+    """The raw ``[{id, value}, ...]`` list, decoded later by the catalogue; None when absent."""
+    value = body.get(field)
+    if value is None:
+        return None
+    if not isinstance(value, list):
+        raise InvalidInput(f"{field} must be a list of {{id, value}} objects")
+    return value
+
+
+def documented_body(model: type[BaseModel], *, required: bool = True) -> dict[str, Any]:
+    """``openapi_extra`` describing a request body that the handler decodes leniently itself.
+
+    Handlers read bodies with ``json_body`` and the helpers above (a FastAPI body model would
+    refuse the lenient inputs of §3.4), so the schema is added to the document by hand. Nested
+    models are inlined: the schema lives inside the operation, where ``$defs`` cannot resolve.
+    """
+    schema = model.model_json_schema()
+    definitions = schema.pop("$defs", {})
+    return {
+        "requestBody": {
+            "required": required,
+            "content": {"application/json": {"schema": _inline_refs(schema, definitions)}},
+        }
+    }
+
+
+def _inline_refs(node: Any, definitions: dict[str, Any]) -> Any:
+    if isinstance(node, dict):
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#/$defs/"):
+            return _inline_refs(definitions[ref.removeprefix("#/$defs/")], definitions)
+        return {key: _inline_refs(value, definitions) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_inline_refs(item, definitions) for item in node]
+    return node
+
+
+def serial_numbers(body: dict[str, Any], field: str = "serialNumbers") -> list[str]:
+    """Serials as a de-duplicated list in the order given: upper case, blanks dropped.
+
+    Serials are matched without regard to case everywhere; naming one twice means it once.
+    """
+    wanted = [s.strip().upper() for s in string_list(body, field) if s.strip()]
+    if not wanted:
+        raise InvalidInput(f"{field} must name at least one serial number")
+    return list(dict.fromkeys(wanted))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -10,6 +10,8 @@ from pointflex.domain.catalog import Catalog
 from pointflex.domain.dates import format_wire
 from pointflex.services.configs import Config
 from pointflex.services.entitlement_views import Entitlement
+from pointflex.services.groups import Group
+from pointflex.services.points import PointsRecord
 from pointflex.services.programs import Program
 
 
@@ -60,3 +62,31 @@ def _when(instant: datetime, tz: str) -> str:
     text = format_wire(instant, tz)
     assert text is not None
     return text
+
+
+def group(item: Group) -> dict[str, Any]:
+    """A FortiFlex group (asset folder) with its token counts (§5.5)."""
+    return {
+        "folderPath": item.folder_path,
+        "accountId": item.account_id,
+        "availableTokens": item.available_tokens,
+        "usedTokens": item.used_tokens,
+    }
+
+
+def calc_result(current: Decimal, latest: Decimal | None, effective: date | None) -> dict[str, Any]:
+    """tools/calc's CalcResult (§5.6): points as numbers, the next price's date or null."""
+    return {
+        "current": points(current),
+        "latest": None if latest is None else points(latest),
+        "latestEffectiveDate": None if effective is None else f"{effective.isoformat()} 00:00:00",
+    }
+
+
+def points_record(item: PointsRecord) -> dict[str, Any]:
+    """``entitlements/points`` item (spec §5.4)."""
+    return {
+        "serialNumber": item.serial,
+        "accountId": item.account_id,
+        "points": points(item.points),
+    }

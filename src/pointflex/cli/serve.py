@@ -1,0 +1,84 @@
+"""``pointflex serve``: the HTTP server (FortiFlex v2 API, token service, OpenAPI docs)."""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from pointflex.bootstrap import build_runtime
+from pointflex.cli.common import console, fail, load_settings, runtime
+from pointflex.cli.db import revisions
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+FACTORY = "pointflex.cli.serve:app_factory"
+FORTIFLEX_V2 = "/ES/api/fortiflex/v2"
+
+
+def app_factory() -> FastAPI:
+    """The application built from ``POINTFLEX_*`` settings; what each worker process runs."""
+    from pointflex.api.app import create_app  # the web stack loads only when serving
+
+    return create_app(build_runtime(load_settings()))
+
+
+def serve(
+    host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", min=1, max=65535, help="TCP port.")] = 8000,
+    workers: Annotated[
+        int,
+        typer.Option(
+            "--workers",
+            min=1,
+            help="Worker processes. Rate limits are counted per process.",
+        ),
+    ] = 1,
+) -> None:
+    """Serve the FortiFlex v2 API, the token service and pointflex's own API over HTTP."""
+    with runtime() as rt:
+        # Also creates the secret key on first start, before any worker could race for it.
+        current, head = revisions(rt.engine)
+    if current != head:
+        fail(
+            f"the database is at revision {current or '(none)'}, the latest is {head}: "
+            "run 'pointflex db upgrade' first"
+        )
+    base = f"http://{_url_host(host)}:{port}"
+    out = console()
+    out.print(f"FortiFlex v2 API:  {base}{FORTIFLEX_V2}", soft_wrap=True)
+    out.print(f"Token URL:         {base}/api/v1/oauth/token/", soft_wrap=True)
+    out.print(f"OpenAPI docs:      {base}/api/pointflex/docs", soft_wrap=True)
+    out.print(f"Workers:           {workers}", soft_wrap=True)
+    sys.stdout.flush()
+    import uvicorn
+
+    if workers == 1:
+        uvicorn.run(app_factory(), host=host, port=port)
+    else:
+        _run_workers(host, port, workers)
+
+
+def _run_workers(host: str, port: int, workers: int) -> None:
+    """``uvicorn.run(FACTORY, factory=True, workers=N)``, with TCP_NODELAY on the socket.
+
+    uvicorn binds the socket its workers share without naming the protocol, so asyncio does not
+    switch Nagle's algorithm off on the connections it accepts, and every small answer waits
+    for the client's delayed ACK (about 40 ms). Accepted connections inherit the option from
+    the listening socket.
+    """
+    import socket
+
+    import uvicorn
+    from uvicorn.supervisors import Multiprocess
+
+    config = uvicorn.Config(FACTORY, factory=True, host=host, port=port, workers=workers)
+    sock = config.bind_socket()
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    Multiprocess(config, sockets=[sock]).run()
+
+
+def _url_host(host: str) -> str:
+    return f"[{host}]" if ":" in host and not host.startswith("[") else host
