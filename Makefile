@@ -20,10 +20,13 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP) ## create .venv and install pointflex with its dev tools
 
-run: $(STAMP) ## run pointflex on SQLite (./var/pointflex.db) with demo data
+LOCAL := POINTFLEX_DATA_DIR=var POINTFLEX_DATABASE_URL=sqlite:///var/pointflex.db
+
+run: $(STAMP) ## run pointflex on SQLite (./var/pointflex.db) with demo data, at http://127.0.0.1:8000
 	mkdir -p var
-	POINTFLEX_DATA_DIR=var POINTFLEX_DATABASE_URL=sqlite:///var/pointflex.db $(BIN)/pointflex db upgrade
-	POINTFLEX_DATA_DIR=var POINTFLEX_DATABASE_URL=sqlite:///var/pointflex.db $(BIN)/pointflex demo --if-empty
+	$(LOCAL) $(BIN)/pointflex db upgrade
+	$(LOCAL) $(BIN)/pointflex demo --if-empty
+	$(LOCAL) $(BIN)/pointflex serve --host 127.0.0.1 --port 8000
 
 test: $(STAMP) ## run every test on SQLite, then on PostgreSQL when POINTFLEX_TEST_POSTGRES_URL is set
 	$(MAKE) --no-print-directory test-sqlite

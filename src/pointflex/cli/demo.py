@@ -9,13 +9,16 @@ import typer
 
 from pointflex.cli.common import cli_actor, console, number, points, progress_bar, runtime, table
 from pointflex.domain.entitlements import Status
-from pointflex.services.demo import DEFAULT_DAYS, DEFAULT_ENTITLEMENTS, DemoOptions, DemoSummary
+from pointflex.services.demo import (
+    DEFAULT_DAYS,
+    DEFAULT_ENTITLEMENTS,
+    DemoOptions,
+    DemoSummary,
+    demo_credentials,
+)
 from pointflex.services.demo import run_demo as seed_demo
 
-# Printed after the summary; update it once the web server exists.
-LOGIN_HINT = (
-    "Log in at http://127.0.0.1:8000/ (server not built yet: run 'pointflex serve' once it exists)"
-)
+BASE_URL = "http://127.0.0.1:8000"
 
 
 def demo(
@@ -43,6 +46,20 @@ def demo(
 
         summary = seed_demo(rt, cli_actor(), options, advance)
     print_summary(summary, time.perf_counter() - started)
+    with runtime() as rt:
+        credentials = demo_credentials(rt, cli_actor())
+    if credentials is not None:
+        print_login(*credentials)
+
+
+def print_login(username: str, password: str) -> None:
+    """Where to point a FortiFlex client, and with which demo API user."""
+    out = console()
+    out.print(f"FortiFlex API   {BASE_URL}/ES/api/fortiflex/v2   (after 'pointflex serve')")
+    out.print(f"Token URL       {BASE_URL}/api/v1/oauth/token/   client_id flexvm")
+    out.print(f"API user        {username}")
+    out.print(f"Password        {password}   (new on every run; store it now)")
+    out.print(f"API docs        {BASE_URL}/api/pointflex/docs")
 
 
 def print_summary(summary: DemoSummary, seconds: float) -> None:
@@ -80,4 +97,3 @@ def print_summary(summary: DemoSummary, seconds: float) -> None:
             *(f"{p.by_status.get(s, 0):,}" for s in statuses),
         )
     out.print(grid)
-    out.print(LOGIN_HINT)

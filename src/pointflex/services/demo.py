@@ -618,3 +618,43 @@ class Simulation:
         entitlements.remove_hardware(self.rt, self.world.acme_user, [item.serial])
         del self.fleet[item.serial]
         self.actions["devices removed"] += 1
+
+
+# --------------------------------------------------------------------------- API access
+
+DEMO_API_USER = "pointflex demo: Acme Corporation, Admin"
+
+
+def demo_credentials(rt: Runtime, actor: Actor) -> tuple[str, str] | None:
+    """An Admin API user for the demo's first organisation, with a fresh password.
+
+    The password is shown once and stored only as a hash, so each call resets it (R67);
+    None when the database holds no organisation.
+    """
+    from sqlalchemy import select
+
+    from pointflex.services import api_users
+    from pointflex.store.tables import organizations
+
+    with rt.engine.connect() as conn:
+        org = conn.execute(select(organizations.c.id).order_by(organizations.c.id)).scalar()
+    if org is None:
+        return None
+    existing = next(
+        (
+            u
+            for u in api_users.list_api_users(rt, actor)
+            if u.description == DEMO_API_USER and u.disabled_at is None
+        ),
+        None,
+    )
+    if existing is not None:
+        return existing.username, api_users.reset_password(rt, actor, existing.username)
+    user, password = api_users.create_api_user(
+        rt,
+        actor,
+        permission=api_users.Permission.ADMIN,
+        organization_id=org,
+        description=DEMO_API_USER,
+    )
+    return user.username, password
