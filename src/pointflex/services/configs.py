@@ -182,9 +182,9 @@ def update_config(
 ) -> Config:
     """Rename and/or replace the parameters; a change applies to every entitlement (R52)."""
     actor.require_write()
-    now = rt.now()
     with write(rt) as conn:
         before = visible_config(conn, actor, config_id, for_update=True)
+        now = rt.now()  # read under the lock, so events follow the commit order
         changes: dict[str, Any] = {}
         if name is not None and name.strip() != before.name:
             changes["name"] = _check_name(name)
@@ -217,9 +217,9 @@ def set_config_status(rt: Runtime, actor: Actor, config_id: int, status: str) ->
     if status not in (ACTIVE, DISABLED):
         raise InvalidInput(f"configuration status must be {ACTIVE} or {DISABLED}")
     actor.require_write()
-    now = rt.now()
     with write(rt) as conn:
         before = visible_config(conn, actor, config_id, for_update=True)
+        now = rt.now()  # read under the lock, so events follow the commit order
         if before.status == status:
             return before
         conn.execute(update(C).where(C.c.id == config_id).values(status=status, updated_at=now))

@@ -386,9 +386,9 @@ def update_entitlement(
 ) -> Entitlement:
     """Change configuration, description, end date or folder; current values are a no-op (R47)."""
     actor.require_write()
-    now = rt.now()
     with write(rt) as conn:
         (before,) = load_records(rt, conn, actor, [serial], for_update=True)
+        now = rt.now()  # read under the lock, so events follow the commit order
         _apply_update(rt, conn, actor, before, config_id, description, end, folder_path, now)
         return load_records(rt, conn, actor, [serial])[0]
 
@@ -548,9 +548,9 @@ def _change_status(
         raise InvalidInput("name at least one serial number")
     if len(serials) > rt.settings.max_bulk_serials:
         raise LimitExceeded(f"at most {rt.settings.max_bulk_serials} serials per bulk action")
-    now = rt.now()
     with write(rt) as conn:
         records = load_records(rt, conn, actor, serials, for_update=True)
+        now = rt.now()  # read under the lock, so events follow the commit order
         rules.check_same_product_type(r.view() for r in records)
         outcomes: list[Outcome] = []
         changed: list[str] = []
@@ -617,9 +617,9 @@ def _set_status(
 def regenerate_token(rt: Runtime, actor: Actor, serial: str) -> Entitlement:
     """A new NOTUSED token; the old one can never be redeemed again (R32, R34)."""
     actor.require_write()
-    now = rt.now()
     with write(rt) as conn:
         (record,) = load_records(rt, conn, actor, [serial], for_update=True)
+        now = rt.now()  # read under the lock, so events follow the commit order
         rules.check_regenerate_token(record.view())
         token = new_token()
         _write(
@@ -653,9 +653,9 @@ def remove_hardware(rt: Runtime, actor: Actor, serials: Sequence[str]) -> list[s
     """Remove STOPPED/EXPIRED hardware from management, all or nothing; history stays (R41)."""
     actor.require_write()
     wanted = [s.strip().upper() for s in serials if s and s.strip()]
-    now = rt.now()
     with write(rt) as conn:
         records = load_records(rt, conn, actor, wanted, for_update=True)
+        now = rt.now()  # read under the lock, so events follow the commit order
         rules.check_removable([r.view() for r in records])
         rules.check_same_product_type(r.view() for r in records)  # R60: one product type
         for part in chunks(wanted):

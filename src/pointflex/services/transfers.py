@@ -38,9 +38,9 @@ def transfer(
     if len(wanted) > rt.settings.max_serials_per_request:
         raise LimitExceeded(f"at most {rt.settings.max_serials_per_request} serials per transfer")
     actor.require_account(target_account_id)
-    now = rt.now()
     with write(rt) as conn:
         records = load_records(rt, conn, actor, wanted, for_update=True)
+        now = rt.now()  # read under the lock, so events follow the commit order
         _check_sources(records, source_account_id, source_config_id)
         target = get_account(conn, target_account_id)
         for record in records:
@@ -169,7 +169,6 @@ def mark_token_used(rt: Runtime, token: str) -> Entitlement:
     """A VM redeemed ``token``: PENDING becomes ACTIVE, the token becomes USED (R26, R31, P6)."""
     from pointflex.services.context import SYSTEM
 
-    now = rt.now()
     with write(rt) as conn:
         serial = conn.execute(
             select(E.c.serial).where(E.c.token_hash == rt.vault.lookup_hash(token))
@@ -177,6 +176,7 @@ def mark_token_used(rt: Runtime, token: str) -> Entitlement:
         if serial is None:
             raise NotFound("token not found or no longer valid")
         (record,) = load_records(rt, conn, SYSTEM, [serial], for_update=True)
+        now = rt.now()  # read under the lock, so events follow the commit order
         if record.token_status == TokenStatus.USED.value:
             raise InvalidState("token has already been used")
         if record.status not in (Status.PENDING, Status.ACTIVE, Status.GRACE_PERIOD):
