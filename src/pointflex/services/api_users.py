@@ -40,7 +40,8 @@ class ApiUser:
     created_at: datetime
 
 
-def _from_row(row: Any) -> ApiUser:
+def user_from_row(row: Any) -> ApiUser:
+    """An ApiUser from any row that carries the api_users columns."""
     return ApiUser(
         id=row.id,
         username=row.username,
@@ -150,7 +151,7 @@ def _load(conn: Connection, user_id: int) -> ApiUser:
     row = conn.execute(select(api_users).where(api_users.c.id == user_id)).first()
     if row is None:
         raise NotFound("API user not found")
-    return _from_row(row)
+    return user_from_row(row)
 
 
 def find_api_user(conn: Connection, username: str) -> tuple[ApiUser, str] | None:
@@ -158,7 +159,7 @@ def find_api_user(conn: Connection, username: str) -> tuple[ApiUser, str] | None
     row = conn.execute(select(api_users).where(api_users.c.username == username)).first()
     if row is None:
         return None
-    return _from_row(row), row.password_hash
+    return user_from_row(row), row.password_hash
 
 
 def _visible(conn: Connection, actor: Actor, username: str) -> ApiUser:
@@ -174,7 +175,7 @@ def _visible(conn: Connection, actor: Actor, username: str) -> ApiUser:
 def list_api_users(rt: Runtime, actor: Actor) -> list[ApiUser]:
     actor.require_admin()
     with read(rt) as conn:
-        users = [_from_row(r) for r in conn.execute(select(api_users).order_by(api_users.c.id))]
+        users = [user_from_row(r) for r in conn.execute(select(api_users).order_by(api_users.c.id))]
         if actor.account_ids is None:
             return users
         return [u for u in users if scope_accounts(conn, u) <= actor.account_ids]

@@ -18,7 +18,13 @@ from sqlalchemy import Connection, delete, func, insert, select, update
 
 from pointflex.bootstrap import Runtime
 from pointflex.errors import AuthenticationFailed, Throttled, Unauthenticated
-from pointflex.services.api_users import HASHER, ApiUser, actor_for, find_api_user
+from pointflex.services.api_users import (
+    HASHER,
+    ApiUser,
+    actor_for,
+    find_api_user,
+    user_from_row,
+)
 from pointflex.services.context import Actor, read, write
 from pointflex.store.tables import api_users, auth_failures, oauth_tokens
 
@@ -144,19 +150,28 @@ def _issue(
 
 
 def authenticate(rt: Runtime, access_token: str, request_id: str | None = None) -> Actor:
-    """The actor behind a bearer token; expired, revoked or unknown tokens are refused."""
+    """The actor behind a bearer token; expired, revoked or unknown tokens are refused.
+
+    One query reads the token with its user: this runs on every API request.
+    """
     now = rt.now()
     with read(rt) as conn:
         row = conn.execute(
-            select(oauth_tokens).where(
+            select(api_users, oauth_tokens.c.expires_at, oauth_tokens.c.revoked_at)
+            .join(api_users, api_users.c.id == oauth_tokens.c.api_user_id)
+            .where(
                 oauth_tokens.c.token_hash == token_hash(access_token),
                 oauth_tokens.c.kind == ACCESS,
             )
         ).first()
-        user = _usable_user(conn, row, now)
-        if user is None:
+        if (
+            row is None
+            or row.revoked_at is not None
+            or row.expires_at <= now
+            or row.disabled_at is not None
+        ):
             raise Unauthenticated("Invalid security token.")
-        return actor_for(conn, user, request_id)
+        return actor_for(conn, user_from_row(row), request_id)
 
 
 def seconds_left(rt: Runtime, access_token: str) -> int:
