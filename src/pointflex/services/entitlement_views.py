@@ -25,7 +25,7 @@ from pointflex.domain.entitlements import EntitlementView, Status, TerminationMo
 from pointflex.domain.programs import follow_program_expiry
 from pointflex.errors import NotFound
 from pointflex.services.context import Actor
-from pointflex.services.programs import Program, load_program
+from pointflex.services.programs import Program, load_program, program_from_row
 from pointflex.store.sql import chunks
 from pointflex.store.tables import configurations, entitlements, programs
 
@@ -78,6 +78,12 @@ class ProgramFacts:
             self.cache[serial] = load_program(conn, serial)
         return self.cache[serial]
 
+    def all_programs(self, conn: Connection) -> list[Program]:
+        """Every program, read in one query (and remembered for this read)."""
+        for row in conn.execute(select(programs)).all():
+            self.cache.setdefault(row.serial, program_from_row(row))
+        return list(self.cache.values())
+
     def follow_expiry(self, program: Program) -> datetime:
         return follow_program_expiry(
             program.end_date, program.timezone, self.runtime.settings.program_grace_days
@@ -104,11 +110,10 @@ def shown_status(facts: ProgramFacts, conn: Connection, row: Any) -> Status:
 
 def shown_status_sql(conn: Connection, facts: ProgramFacts) -> ColumnElement[str]:
     """The shown status as a SQL expression, so that status filters run in the database."""
-    rows = conn.execute(select(programs.c.serial)).scalars().all()
     follow_expired: list[str] = []
     in_grace: list[str] = []
-    for serial in rows:
-        program = facts.program(conn, serial)
+    for program in facts.all_programs(conn):
+        serial = program.serial
         if facts.now >= facts.follow_expiry(program):
             follow_expired.append(serial)
         if facts.in_grace(program):

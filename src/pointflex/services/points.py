@@ -14,7 +14,9 @@ from pointflex.bootstrap import Runtime
 from pointflex.domain.dates import local_day
 from pointflex.domain.programs import ProgramKind
 from pointflex.errors import InvalidDate, InvalidInput
+from pointflex.services.configs import visible_config
 from pointflex.services.context import Actor, read
+from pointflex.services.entitlement_views import load_records
 from pointflex.services.programs import visible_program
 from pointflex.store.tables import configurations, consumption, point_ledger
 
@@ -60,12 +62,19 @@ def entitlement_points(
         actor.require_account(account_id)
         query = query.where(CO.c.account_id == account_id)
     if serial is not None:
+        serial = serial.strip().upper()
         query = query.where(CO.c.serial == serial)
     if actor.account_ids is not None:
         query = query.where(CO.c.account_id.in_(sorted(actor.account_ids)))
     with read(rt) as conn:
+        # A configuration, program or serial outside the caller's scope is "not found",
+        # never an empty answer (R63).
         if program_serial is not None:
             visible_program(conn, actor, program_serial)
+        if config_id is not None:
+            visible_config(conn, actor, config_id)
+        if serial is not None:
+            load_records(rt, conn, actor, [serial])
         rows = conn.execute(query).all()
     return [PointsRecord(r.serial, r.account_id, r.points) for r in rows]
 

@@ -38,7 +38,7 @@ class Program:
         return rules.grace_state(self.negative_since, self.end_at, now, today, negative_grace)
 
 
-def _from_row(row: object) -> Program:
+def program_from_row(row: object) -> Program:
     r = row._mapping  # type: ignore[attr-defined]
     return Program(
         serial=r["serial"],
@@ -59,7 +59,7 @@ def load_program(conn: Connection, serial: str, *, for_update: bool = False) -> 
     row = conn.execute(query).first()
     if row is None:
         raise NotFound(f"program {serial} not found")
-    return _from_row(row)
+    return program_from_row(row)
 
 
 def visible_program(conn: Connection, actor: Actor, serial: str) -> Program:
@@ -139,7 +139,7 @@ def _current_of_kind(
         select(programs).where(programs.c.account_id == account_id, programs.c.kind == kind.value)
     ).all()
     for row in rows:
-        program = _from_row(row)
+        program = program_from_row(row)
         # A program still running, or in its expiry grace, is "held" (R2): it gets extended.
         if now < rules.follow_program_expiry(program.end_date, program.timezone, grace_days):
             return program
@@ -177,7 +177,7 @@ def _extend(
 def list_programs(rt: Runtime, actor: Actor) -> list[Program]:
     with read(rt) as conn:
         rows = conn.execute(select(programs).order_by(programs.c.serial)).all()
-        found = [_from_row(r) for r in rows]
+        found = [program_from_row(r) for r in rows]
         if actor.account_ids is None:
             return found
         visible: list[Program] = []

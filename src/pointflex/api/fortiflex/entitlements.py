@@ -39,7 +39,6 @@ from pointflex.services.entitlement_views import (
     Entitlement,
     EntitlementFilter,
     iter_entitlements,
-    load_records,
     require_scope,
 )
 from pointflex.services.programs import visible_program
@@ -330,12 +329,6 @@ def entitlement_points(
     serial = text_filter(body, "serialNumber")
     if config_id is None and program_serial is None:
         raise InvalidInput("configId, or accountId with programSerialNumber, is required")
-    with read(rt) as conn:
-        # A configuration or serial outside the caller's scope is "not found", never empty.
-        if config_id is not None:
-            visible_config(conn, actor, config_id)
-        if serial is not None:
-            serial = load_records(rt, conn, actor, [serial])[0].serial
     found = points.entitlement_points(
         rt,
         actor,
