@@ -47,6 +47,12 @@ class Settings(BaseSettings):
         ge=1,
         description="a key whose request never finished (a crashed process) is free again after",
     )
+    auth_cache_seconds: float = Field(
+        default=5.0,
+        ge=0,
+        description="how long a process remembers an authenticated bearer token; a token "
+        "revoked through another process stays usable here for at most this long; 0 disables",
+    )
     rate_limit_per_second: float = Field(
         default=50.0,
         ge=0,

@@ -16,6 +16,7 @@ from sqlalchemy import Connection, insert, select, update
 from pointflex.bootstrap import Runtime
 from pointflex.errors import InvalidInput, InvalidState, NotFound
 from pointflex.services.accounts import get_account, organization_accounts
+from pointflex.services.caller_cache import forget_callers
 from pointflex.services.context import Actor, audit, read, write
 from pointflex.store.tables import api_users, oauth_tokens, organizations
 
@@ -204,6 +205,7 @@ def reset_password(rt: Runtime, actor: Actor, username: str) -> str:
             user.username,
             account_id=user.account_id,
         )
+    forget_callers(rt)
     return password
 
 
@@ -226,7 +228,9 @@ def disable_api_user(rt: Runtime, actor: Actor, username: str) -> ApiUser:
             user.username,
             account_id=user.account_id,
         )
-        return _load(conn, user.id)
+        disabled = _load(conn, user.id)
+    forget_callers(rt)
+    return disabled
 
 
 def _revoke_all(conn: Connection, user_id: int, now: datetime) -> None:

@@ -10,7 +10,8 @@ from __future__ import annotations
 import hashlib
 import secrets
 import string
-from dataclasses import dataclass
+import uuid
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -25,6 +26,7 @@ from pointflex.services.api_users import (
     find_api_user,
     user_from_row,
 )
+from pointflex.services.caller_cache import caller_cache, forget_callers
 from pointflex.services.context import Actor, read, write
 from pointflex.store.tables import api_users, auth_failures, oauth_tokens
 
@@ -88,6 +90,7 @@ def refresh_grant(
     """
     now = rt.now()
     _check_throttle(rt, "", client_address, now)
+    replayed = False
     with write(rt) as conn:
         row = conn.execute(
             select(oauth_tokens)
@@ -99,6 +102,7 @@ def refresh_grant(
         ).first()
         if row is not None and row.revoked_at is not None:
             _revoke_user(conn, row.api_user_id, now)  # committed when the block ends
+            replayed = True
         user = _usable_user(conn, row, now)
         if user is not None and row is not None and row.client_id == client_id:
             conn.execute(
@@ -107,6 +111,8 @@ def refresh_grant(
                 .values(revoked_at=now)
             )
             return _issue(rt, conn, user, client_id, now)
+    if replayed:
+        forget_callers(rt)
     _record_failure(rt, "", client_address, now)
     raise AuthenticationFailed("invalid or expired refresh token")
 
@@ -152,26 +158,31 @@ def _issue(
 def authenticate(rt: Runtime, access_token: str, request_id: str | None = None) -> Actor:
     """The actor behind a bearer token; expired, revoked or unknown tokens are refused.
 
-    One query reads the token with its user: this runs on every API request.
+    One query reads the token with its user: this runs on every API request, so the answer is
+    remembered for a few seconds (services/caller_cache.py).
     """
     now = rt.now()
-    with read(rt) as conn:
-        row = conn.execute(
-            select(api_users, oauth_tokens.c.expires_at, oauth_tokens.c.revoked_at)
-            .join(api_users, api_users.c.id == oauth_tokens.c.api_user_id)
-            .where(
-                oauth_tokens.c.token_hash == token_hash(access_token),
-                oauth_tokens.c.kind == ACCESS,
-            )
-        ).first()
-        if (
-            row is None
-            or row.revoked_at is not None
-            or row.expires_at <= now
-            or row.disabled_at is not None
-        ):
-            raise Unauthenticated("Invalid security token.")
-        return actor_for(conn, user_from_row(row), request_id)
+    hashed = token_hash(access_token)
+    cache = caller_cache(rt)
+    known = cache.get(hashed, now)
+    if known is None:
+        with read(rt) as conn:
+            row = conn.execute(
+                select(api_users, oauth_tokens.c.expires_at, oauth_tokens.c.revoked_at)
+                .join(api_users, api_users.c.id == oauth_tokens.c.api_user_id)
+                .where(oauth_tokens.c.token_hash == hashed, oauth_tokens.c.kind == ACCESS)
+            ).first()
+            if (
+                row is None
+                or row.revoked_at is not None
+                or row.expires_at <= now
+                or row.disabled_at is not None
+            ):
+                raise Unauthenticated("Invalid security token.")
+            known = actor_for(conn, user_from_row(row))
+        cache.put(hashed, known, now, row.expires_at)
+    # Each call is its own request: the remembered actor never lends its request id.
+    return replace(known, request_id=request_id or uuid.uuid4().hex)
 
 
 def seconds_left(rt: Runtime, access_token: str) -> int:
@@ -200,7 +211,8 @@ def revoke(rt: Runtime, token: str) -> bool:
             )
             .values(revoked_at=now)
         )
-        return bool(result.rowcount)
+    forget_callers(rt)  # after the commit, so no request re-remembers the token meanwhile
+    return bool(result.rowcount)
 
 
 def _revoke_user(conn: Connection, user_id: int, now: datetime) -> None:

@@ -25,7 +25,12 @@ from pointflex.domain.entitlements import EntitlementView, Status, TerminationMo
 from pointflex.domain.programs import follow_program_expiry
 from pointflex.errors import NotFound
 from pointflex.services.context import Actor
-from pointflex.services.programs import Program, load_program, program_from_row
+from pointflex.services.programs import (
+    Program,
+    load_program,
+    program_from_mapping,
+    program_from_row,
+)
 from pointflex.store.sql import chunks
 from pointflex.store.tables import configurations, entitlements, programs
 
@@ -95,12 +100,22 @@ class ProgramFacts:
 
 
 def shown_status(facts: ProgramFacts, conn: Connection, row: Any) -> Status:
-    program = facts.program(conn, row.program_serial)
-    stored = Status(row.status)
+    return status_as_shown(
+        facts,
+        facts.program(conn, row.program_serial),
+        Status(row.status),
+        TerminationMode(row.termination_mode),
+        row.end_at,
+    )
+
+
+def status_as_shown(
+    facts: ProgramFacts, program: Program, stored: Status, mode: TerminationMode, end_at: datetime
+) -> Status:
+    """GRACE_PERIOD and read-time EXPIRED (P11) derived from the stored status."""
     if stored is Status.EXPIRED:
         return stored
-    mode = TerminationMode(row.termination_mode)
-    expires = row.end_at if mode is TerminationMode.USER_DEFINED else facts.follow_expiry(program)
+    expires = end_at if mode is TerminationMode.USER_DEFINED else facts.follow_expiry(program)
     if facts.now >= expires:
         return Status.EXPIRED
     if stored is Status.ACTIVE and facts.in_grace(program):
@@ -175,19 +190,23 @@ def load_records(
     serials: Sequence[str],
     *,
     for_update: bool = False,
+    facts: ProgramFacts | None = None,
 ) -> list[Entitlement]:
     """The named entitlements in the order given; any unknown or out-of-scope one is NotFound.
 
-    Serials are matched without regard to case or surrounding blanks: all are upper case.
+    Serials are matched without regard to case or surrounding blanks: all are upper case. Each
+    entitlement's program comes in the same query (and is remembered in ``facts``, which the
+    caller may pass to reuse it), so loading one entitlement is one round trip.
     """
     serials = [s.strip().upper() for s in serials]
-    facts = ProgramFacts(rt, rt.now())
+    facts = facts or ProgramFacts(rt, rt.now())
     found: dict[str, Entitlement] = {}
     for part in chunks(list(dict.fromkeys(serials))):
-        query = base_query().where(E.c.serial.in_(part))
+        query = with_programs(base_query()).where(E.c.serial.in_(part))
         if for_update:
             query = query.with_for_update(of=E)
         for row in conn.execute(query).all():
+            facts.cache.setdefault(row.program_serial, program_from_prefixed(row))
             if actor.sees(row.account_id):
                 found[row.serial] = to_record(rt, facts, conn, row)
     missing = [s for s in serials if s not in found]
@@ -195,6 +214,22 @@ def load_records(
         shown = ", ".join(missing[:5]) + (" ..." if len(missing) > 5 else "")
         raise NotFound(f"entitlement not found: {shown}")
     return [found[s] for s in serials]
+
+
+PROGRAM_PREFIX = "program__"
+
+
+def with_programs(query: Select[Any]) -> Select[Any]:
+    """``query`` joined to each entitlement's program, its columns labelled with a prefix."""
+    return query.add_columns(
+        *(c.label(PROGRAM_PREFIX + c.name) for c in programs.c if c.name != "serial")
+    ).join(programs, programs.c.serial == E.c.program_serial)
+
+
+def program_from_prefixed(row: Any) -> Program:
+    mapping = row._mapping
+    values = {c.name: mapping[PROGRAM_PREFIX + c.name] for c in programs.c if c.name != "serial"}
+    return program_from_mapping({**values, "serial": row.program_serial})
 
 
 @dataclass(frozen=True)

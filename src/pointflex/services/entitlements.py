@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -26,7 +26,12 @@ from pointflex.errors import (
 )
 from pointflex.services.configs import Config, visible_config
 from pointflex.services.context import Actor, audit, audit_many, write
-from pointflex.services.entitlement_views import Entitlement, load_records
+from pointflex.services.entitlement_views import (
+    Entitlement,
+    ProgramFacts,
+    load_records,
+    status_as_shown,
+)
 from pointflex.services.lifecycle import record_events
 from pointflex.services.programs import Program, load_program
 from pointflex.store.sql import chunks, insert_ignoring_conflicts
@@ -549,17 +554,18 @@ def _change_status(
     if len(serials) > rt.settings.max_bulk_serials:
         raise LimitExceeded(f"at most {rt.settings.max_bulk_serials} serials per bulk action")
     with write(rt) as conn:
-        records = load_records(rt, conn, actor, serials, for_update=True)
-        now = rt.now()  # read under the lock, so events follow the commit order
+        facts = ProgramFacts(rt, rt.now())
+        records = load_records(rt, conn, actor, serials, for_update=True, facts=facts)
+        now = facts.now = rt.now()  # read under the lock, so events follow the commit order
         rules.check_same_product_type(r.view() for r in records)
         outcomes: list[Outcome] = []
         changed: list[str] = []
         for record in records:
             try:
-                _check_status_change(rt, conn, record, target)
+                _check_status_change(rt, facts.program(conn, record.program_serial), record, target)
                 if target is Status.ACTIVE and end is not None:
                     # Checked now so a bad date fails this serial before anything changes.
-                    program = load_program(conn, record.program_serial)
+                    program = facts.program(conn, record.program_serial)
                     rules.resolve_end(end.at, now, program.end_at)
             except PointflexError as exc:
                 outcomes.append(Outcome(record.serial, record, exc))
@@ -571,7 +577,13 @@ def _change_status(
             # The termination mode chosen on reactivation (R48) applies to the now ACTIVE row.
             for record in load_records(rt, conn, actor, changed):
                 _apply_update(rt, conn, actor, record, None, None, end, None, now)
-        fresh = {r.serial: r for r in load_records(rt, conn, actor, changed)} if changed else {}
+            fresh = {r.serial: r for r in load_records(rt, conn, actor, changed)}
+        else:
+            # Only the status moved: the new record follows from the old one, no reload.
+            moved = set(changed)
+            fresh = {
+                r.serial: _with_status(facts, conn, r, target) for r in records if r.serial in moved
+            }
         action = "entitlement.stop" if target is Status.STOPPED else "entitlement.reactivate"
         audit_many(
             conn,
@@ -593,14 +605,22 @@ def _change_status(
     return [o if o.error else Outcome(o.serial, fresh[o.serial], None) for o in outcomes]
 
 
+def _with_status(
+    facts: ProgramFacts, conn: Connection, record: Entitlement, stored: Status
+) -> Entitlement:
+    program = facts.program(conn, record.program_serial)
+    shown = status_as_shown(facts, program, stored, record.termination_mode, record.end_at)
+    return replace(record, stored_status=stored, status=shown)
+
+
 def _check_status_change(
-    rt: Runtime, conn: Connection, record: Entitlement, target: Status
+    rt: Runtime, program: Program, record: Entitlement, target: Status
 ) -> None:
     if target is Status.STOPPED:
         rules.check_stop(record.view())
         return
     rules.check_reactivate(record.view())
-    _refuse_if_suspended(rt, load_program(conn, record.program_serial))
+    _refuse_if_suspended(rt, program)
 
 
 def _set_status(

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
 from sqlalchemy import Connection, func, insert, select, update
 
@@ -39,7 +41,10 @@ class Program:
 
 
 def program_from_row(row: object) -> Program:
-    r = row._mapping  # type: ignore[attr-defined]
+    return program_from_mapping(row._mapping)  # type: ignore[attr-defined]
+
+
+def program_from_mapping(r: Mapping[str, Any]) -> Program:
     return Program(
         serial=r["serial"],
         account_id=r["account_id"],
