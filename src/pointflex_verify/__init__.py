@@ -18,6 +18,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -59,7 +60,14 @@ def b64url_encode(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 
 
+# The base64url alphabet, padding tolerated. The standard decoder silently drops any other
+# character, which would let one signature or key be spelled many ways.
+_B64URL = re.compile(r"[A-Za-z0-9_-]*={0,2}")
+
+
 def b64url_decode(text: str) -> bytes:
+    if not isinstance(text, str) or _B64URL.fullmatch(text) is None:
+        raise VerificationError("not base64url")
     try:
         return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
     except (binascii.Error, ValueError) as exc:
@@ -99,16 +107,21 @@ class KeySet:
     @classmethod
     def from_document(cls, document: Mapping[str, Any]) -> KeySet:
         found: dict[str, Ed25519PublicKey] = {}
+        if not isinstance(document, Mapping):  # it comes from the network: check, not trust
+            raise VerificationError("a key document is a JSON object")
         entries = document.get("keys")
         if not isinstance(entries, list):
             raise VerificationError("a key document holds a list under 'keys'")
         for entry in entries:
             if not isinstance(entry, dict) or entry.get("algorithm") != ALGORITHM:
                 continue  # unknown algorithms are ignored, not trusted
+            kid = entry.get("kid")
+            if not isinstance(kid, str) or not kid:
+                raise VerificationError("an Ed25519 key has no key id")
             raw = b64url_decode(str(entry.get("publicKey", "")))
             if len(raw) != 32:
-                raise VerificationError(f"key {entry.get('kid')!r} is not a 32-byte Ed25519 key")
-            found[str(entry["kid"])] = Ed25519PublicKey.from_public_bytes(raw)
+                raise VerificationError(f"key {kid!r} is not a 32-byte Ed25519 key")
+            found[kid] = Ed25519PublicKey.from_public_bytes(raw)
         return cls(found)
 
     @classmethod
