@@ -114,6 +114,13 @@ def format_wire(instant: datetime | None, tz: str = PACIFIC) -> str | None:
     """Naive local time in ``tz``, ``YYYY-MM-DD HH:MM:SS`` (spec §7, Q9)."""
     if instant is None:
         return None
+    return _format_wire(instant, tz)
+
+
+@lru_cache(maxsize=1024)
+def _format_wire(instant: datetime, tz: str) -> str:
+    # Lists repeat the same few start and end instants thousands of times; kept small so
+    # that long exports do not hold on to memory (tests/integration/test_exports.py).
     return utc(instant).astimezone(zone(tz)).strftime(WIRE_FORMAT)
 
 

@@ -77,6 +77,9 @@ class ProgramFacts:
     runtime: Runtime
     now: datetime
     cache: dict[str, Program] = field(default_factory=dict)
+    # Per program serial: lists show thousands of entitlements of a handful of programs.
+    _expiry: dict[str, datetime] = field(default_factory=dict)
+    _grace: dict[tuple[str, datetime], bool] = field(default_factory=dict)
 
     def program(self, conn: Connection, serial: str) -> Program:
         if serial not in self.cache:
@@ -90,13 +93,20 @@ class ProgramFacts:
         return list(self.cache.values())
 
     def follow_expiry(self, program: Program) -> datetime:
-        return follow_program_expiry(
-            program.end_date, program.timezone, self.runtime.settings.program_grace_days
-        )
+        found = self._expiry.get(program.serial)
+        if found is None:
+            found = self._expiry[program.serial] = follow_program_expiry(
+                program.end_date, program.timezone, self.runtime.settings.program_grace_days
+            )
+        return found
 
     def in_grace(self, program: Program) -> bool:
-        grace = timedelta(days=self.runtime.settings.negative_grace_days)
-        return program.grace(self.now, grace).in_grace
+        key = (program.serial, self.now)  # ``now`` may move forward (read under a lock)
+        found = self._grace.get(key)
+        if found is None:
+            grace = timedelta(days=self.runtime.settings.negative_grace_days)
+            found = self._grace[key] = program.grace(self.now, grace).in_grace
+        return found
 
 
 def shown_status(facts: ProgramFacts, conn: Connection, row: Any) -> Status:
@@ -296,8 +306,9 @@ def iter_entitlements(
     after: str | None = None
     while True:
         page = query if after is None else query.where(E.c.serial > after)
-        rows = conn.execute(page.limit(batch)).all()
+        rows = conn.execute(with_programs(page).limit(batch)).all()
         for row in rows:
+            facts.cache.setdefault(row.program_serial, program_from_prefixed(row))
             yield to_record(rt, facts, conn, row)
         if len(rows) < batch:
             return
