@@ -86,6 +86,11 @@ class ProgramFacts:
             self.cache[serial] = load_program(conn, serial)
         return self.cache[serial]
 
+    def remember(self, row: Any) -> None:
+        """Keep the program joined into an entitlement row (see :func:`with_programs`)."""
+        if row.program_serial not in self.cache:
+            self.cache[row.program_serial] = program_from_prefixed(row)
+
     def all_programs(self, conn: Connection) -> list[Program]:
         """Every program, read in one query (and remembered for this read)."""
         for row in conn.execute(select(programs)).all():
@@ -216,7 +221,7 @@ def load_records(
         if for_update:
             query = query.with_for_update(of=E)
         for row in conn.execute(query).all():
-            facts.cache.setdefault(row.program_serial, program_from_prefixed(row))
+            facts.remember(row)
             if actor.sees(row.account_id):
                 found[row.serial] = to_record(rt, facts, conn, row)
     missing = [s for s in serials if s not in found]
@@ -308,7 +313,7 @@ def iter_entitlements(
         page = query if after is None else query.where(E.c.serial > after)
         rows = conn.execute(with_programs(page).limit(batch)).all()
         for row in rows:
-            facts.cache.setdefault(row.program_serial, program_from_prefixed(row))
+            facts.remember(row)
             yield to_record(rt, facts, conn, row)
         if len(rows) < batch:
             return
