@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from pointflex.api import idempotency
 from pointflex.clock import ManualClock
@@ -166,6 +166,28 @@ def test_an_error_answer_is_kept_and_replayed_too(s: Setup) -> None:
     again = s.post(body, "bad-config")
     assert again.headers[REPLAYED] == "true"
     assert (again.status_code, again.json()) == (404, first.json())
+
+
+def _rename_table(api: Api, old: str, new: str) -> None:
+    with api.rt.engine.begin() as conn:
+        conn.execute(text(f"ALTER TABLE {old} RENAME TO {new}"))
+
+
+def test_a_server_fault_is_not_kept_so_the_retry_runs(s: Setup) -> None:
+    """A real fault, not a simulated one: the database refuses the write (its table is gone)."""
+    body = {"configId": s.config_id, "count": 1}
+    _rename_table(s.api, "audit_log", "audit_log_away")
+    try:
+        failed = s.post(body, "fault")
+    finally:
+        _rename_table(s.api, "audit_log_away", "audit_log")
+    assert failed.status_code == 500, failed.text
+    assert failed.json()["status"] == -1
+    assert _count(s.api) == 0  # the failed request's transaction left nothing behind
+    retried = s.post(body, "fault")
+    assert REPLAYED not in retried.headers
+    assert len(_serials(retried)) == 1 and _count(s.api) == 1
+    assert s.post(body, "fault").headers[REPLAYED] == "true"
 
 
 def test_read_only_calls_ignore_the_key(s: Setup) -> None:

@@ -42,13 +42,14 @@ def create_app(runtime: Runtime) -> FastAPI:
     for module in (programs, configs, entitlements, entitlement_changes, groups, tools):
         app.include_router(module.router, prefix=FORTIFLEX_V2)
     app.include_router(flexvm_v1.router, prefix=FLEXVM_V1)
-    # Middleware runs outermost first, i.e. in the reverse order of these lines: paths are
-    # normalised, the request id is set, the caller's rate is checked, then a retried
-    # Idempotency-Key is answered from storage.
+    # Middleware runs outermost first, i.e. in the reverse order of these lines: unexpected
+    # errors become a 500 envelope, paths are normalised, the request id is set, the caller's
+    # rate is checked, then a retried Idempotency-Key is answered from storage.
     app.add_middleware(IdempotencyMiddleware)
     app.add_middleware(RateLimitMiddleware)
     app.middleware("http")(_request_id)
     app.add_middleware(PathNormaliser)
+    app.add_middleware(errors.UnexpectedErrors)
     return app
 
 

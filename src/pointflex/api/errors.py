@@ -8,6 +8,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from pointflex.api.envelope import failure, invalid_token
 from pointflex.errors import InvalidInput, NotFound, PointflexError, Throttled, Unauthenticated
@@ -42,6 +43,37 @@ def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
     if exc.status_code == 405:
         return failure(f"{request.method} is not allowed here", InvalidInput.code, 405)
     return failure(str(exc.detail), PointflexError.code, exc.status_code)
+
+
+class UnexpectedErrors:
+    """Answers an unexpected exception with the 500 envelope and ends the request normally.
+
+    Left to Starlette, the exception is answered too but then re-raised to the server, which
+    closes the connection at once; a client that has not read the answer yet sees a
+    connection reset instead of the 500 (and an idempotent retry cannot tell what happened).
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def watch(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watch)
+        except Exception as exc:
+            if started:
+                raise  # half an answer is out: only closing the connection is honest
+            response = _unexpected(Request(scope), exc)
+            await response(scope, receive, send)
 
 
 def _unexpected(request: Request, exc: Exception) -> JSONResponse:
