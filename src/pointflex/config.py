@@ -61,3 +61,25 @@ class Settings(BaseSettings):
     rate_limit_burst: int = Field(
         default=200, ge=0, description="calls an API user may make at once; 0 disables"
     )
+    licence_validation_interval_seconds: int = Field(
+        default=3600,
+        ge=60,
+        description="how often an instance should validate its licence; sent in every licence "
+        "and answer as validationIntervalSeconds",
+    )
+    licence_max_failures_per_address: int = Field(
+        default=20,
+        ge=1,
+        description="activations with an unknown token from one client address, within "
+        "licence_failure_window_seconds, before that address gets 429 (token guessing)",
+    )
+    licence_failure_window_seconds: int = Field(
+        default=900, ge=1, description="window over which failed activations are counted"
+    )
+    signing_key_cache_seconds: float = Field(
+        default=10.0,
+        ge=0,
+        description="how long a process signs with the active key it loaded before checking "
+        "the database for a newer one; a rotation by another process (the CLI) takes effect "
+        "within this time, and what was signed meanwhile stays verifiable. 0: check every time",
+    )

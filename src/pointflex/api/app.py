@@ -19,6 +19,7 @@ from pointflex.api.fortiflex import (
     tools,
 )
 from pointflex.api.idempotency import IdempotencyMiddleware
+from pointflex.api.license import routes as licence_routes
 from pointflex.api.paths import PathNormaliser
 from pointflex.api.ratelimit import RateLimitMiddleware
 from pointflex.bootstrap import Runtime
@@ -42,6 +43,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     for module in (programs, configs, entitlements, entitlement_changes, groups, tools):
         app.include_router(module.router, prefix=FORTIFLEX_V2)
     app.include_router(flexvm_v1.router, prefix=FLEXVM_V1)
+    app.include_router(licence_routes.router)
     # Middleware runs outermost first, i.e. in the reverse order of these lines: unexpected
     # errors become a 500 envelope, paths are normalised, the request id is set, the caller's
     # rate is checked, then a retried Idempotency-Key is answered from storage.

@@ -11,6 +11,7 @@ from pointflex.cli import (
     db,
     demo,
     entitlements,
+    keys,
     points,
     prices,
     programs,
@@ -35,6 +36,7 @@ app.add_typer(entitlements.app, name="entitlements")
 app.add_typer(points.app, name="points")
 app.add_typer(prices.app, name="prices")
 app.add_typer(api_users.app, name="api-users")
+app.add_typer(keys.app, name="keys")
 app.command(name="demo")(demo.demo)
 app.command(name="serve")(serve.serve)
 

@@ -79,18 +79,24 @@ def audit(
 ) -> None:
     """Record who did what, before and after (P13); part of the caller's transaction."""
     conn.execute(
-        insert(audit_log).values(
-            at=at,
-            actor=actor.name,
-            action=action,
-            object_type=object_type,
-            object_id=str(object_id),
-            account_id=account_id,
-            before=before,
-            after=after,
-            request_id=actor.request_id,
-        )
+        _AUDIT_INSERT,
+        {
+            "at": at,
+            "actor": actor.name,
+            "action": action,
+            "object_type": object_type,
+            "object_id": str(object_id),
+            "account_id": account_id,
+            "before": before,
+            "after": after,
+            "request_id": actor.request_id,
+        },
     )
+
+
+# One statement with bound parameters: ``insert().values(...)`` would build and key a new
+# statement on every call, which costs more than the insert itself on hot paths (validation).
+_AUDIT_INSERT = insert(audit_log)
 
 
 def audit_many(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 from sqlalchemy import Connection, select, update
 
@@ -166,40 +167,70 @@ def create_config_in(
 
 
 def mark_token_used(rt: Runtime, token: str) -> Entitlement:
-    """A VM redeemed ``token``: PENDING becomes ACTIVE, the token becomes USED (R26, R31, P6)."""
+    """A VM redeemed ``token``: PENDING becomes ACTIVE, the token becomes USED (R26, R31, P6).
+
+    Redemption without a licence (the demo and tests use it); the licence service redeems
+    through :func:`redeem` inside its own transaction, together with the licence row (P3).
+    """
     from pointflex.services.context import SYSTEM
 
     with write(rt) as conn:
-        serial = conn.execute(
-            select(E.c.serial).where(E.c.token_hash == rt.vault.lookup_hash(token))
-        ).scalar()
+        serial = locked_token_serial(rt, conn, token)
         if serial is None:
             raise NotFound("token not found or no longer valid")
         (record,) = load_records(rt, conn, SYSTEM, [serial], for_update=True)
         now = rt.now()  # read under the lock, so events follow the commit order
-        if record.token_status == TokenStatus.USED.value:
-            raise InvalidState("token has already been used")
-        if record.status not in (Status.PENDING, Status.ACTIVE, Status.GRACE_PERIOD):
-            raise InvalidState(f"entitlement {serial} is {record.status}")
-        values: dict[str, object] = {"token_status": TokenStatus.USED.value}
-        if record.status is Status.PENDING:
-            values.update(status=Status.ACTIVE.value, changed_at=now)
-        conn.execute(update(E).where(E.c.serial == serial).values(**values))
-        record_events(conn, [serial], EventKind.ACTIVATED, now, SYSTEM, {"tokenRedeemed": True})
-        audit(
-            conn,
-            SYSTEM,
-            now,
-            "entitlement.token_redeemed",
-            "entitlement",
-            serial,
-            account_id=record.account_id,
-            before={"status": record.status.value},
-            after={
-                "status": Status.ACTIVE.value
-                if record.status is Status.PENDING
-                else record.status.value,
-                "tokenStatus": TokenStatus.USED.value,
-            },
-        )
+        check_redeemable(record)
+        redeem(conn, SYSTEM, record, now)
         return load_records(rt, conn, SYSTEM, [serial])[0]
+
+
+def locked_token_serial(rt: Runtime, conn: Connection, token: str) -> str | None:
+    """The serial whose current token is ``token``, its row locked for this transaction.
+
+    Looked up by keyed hash, never by decrypting rows. On PostgreSQL the lock waits for a
+    concurrent redemption or regeneration and then re-checks the hash, so a token replaced
+    meanwhile is not found.
+    """
+    found: str | None = conn.execute(
+        select(E.c.serial).where(E.c.token_hash == rt.vault.lookup_hash(token)).with_for_update()
+    ).scalar()
+    return found
+
+
+def check_redeemable(record: Entitlement) -> None:
+    """A NOTUSED token of a live entitlement (R31); STOPPED and EXPIRED ones are refused."""
+    if record.token_status == TokenStatus.USED.value:
+        raise InvalidState("token has already been used")
+    if record.status not in (Status.PENDING, Status.ACTIVE, Status.GRACE_PERIOD):
+        raise InvalidState(f"entitlement {record.serial} is {record.status}")
+
+
+def redeem(conn: Connection, actor: Actor, record: Entitlement, now: datetime) -> None:
+    """Mark the token USED and a PENDING entitlement ACTIVE, with its event and audit row.
+
+    Part of the caller's transaction; the caller holds the row lock and has checked
+    :func:`check_redeemable`.
+    """
+    serial = record.serial
+    values: dict[str, object] = {"token_status": TokenStatus.USED.value}
+    if record.status is Status.PENDING:
+        values.update(status=Status.ACTIVE.value, changed_at=now)
+    conn.execute(update(E).where(E.c.serial == serial).values(**values))
+    record_events(conn, [serial], EventKind.ACTIVATED, now, actor, {"tokenRedeemed": True})
+    audit(
+        conn,
+        actor,
+        now,
+        "entitlement.token_redeemed",
+        "entitlement",
+        serial,
+        account_id=record.account_id,
+        before={"status": record.status.value},
+        after={
+            "status": Status.ACTIVE.value
+            if record.status is Status.PENDING
+            else record.status.value,
+            "tokenStatus": TokenStatus.USED.value,
+        },
+    )

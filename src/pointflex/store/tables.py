@@ -290,3 +290,48 @@ idempotency_keys = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Index("ix_idempotency_keys_created", "created_at"),
 )
+
+# --------------------------------------------------------------------------- licences
+
+# Ed25519 keys that sign licences and validation answers. The private key is stored only
+# AES-GCM encrypted under a key derived from the master secret (the key id bound as associated
+# data). Retired keys stay here and stay published: licences they signed must keep verifying.
+signing_keys = Table(
+    "signing_keys",
+    metadata,
+    Column("kid", String(40), primary_key=True),
+    Column("algorithm", String(20), nullable=False),
+    Column("public_key", LargeBinary, nullable=False),  # raw 32 bytes
+    Column("private_key_enc", LargeBinary, nullable=False),  # nonce + sealed raw 32 bytes
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("retired_at", UTCDateTime, nullable=True),
+    # At most one active key per algorithm: two processes generating the first key at once,
+    # or two rotations at once, cannot both win; the loser re-reads the winner's key.
+    Index(
+        "uq_signing_keys_active",
+        "algorithm",
+        unique=True,
+        sqlite_where=text("retired_at IS NULL"),
+        postgresql_where=text("retired_at IS NULL"),
+    ),
+)
+
+# One row per redeemed token (P3): the licence an instance holds. A retry of the same token by
+# the same instance finds its row again; the unique token hash makes a second licence for one
+# token impossible even if two redemptions raced past every other check.
+licences = Table(
+    "licences",
+    metadata,
+    Column("licence_id", String(40), primary_key=True),
+    Column("serial", ForeignKey("entitlements.serial"), nullable=False),
+    Column("account_id", Integer, nullable=False),
+    Column("instance_id", String(128), nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("product_version", String(40), nullable=False, default=""),
+    Column("hardware_vcpus", Integer, nullable=True),
+    Column("issued_at", UTCDateTime, nullable=False),
+    # Set when a newer licence of the serial is issued (R33): the old one answers SUPERSEDED.
+    Column("superseded_at", UTCDateTime, nullable=True),
+    Column("superseded_by", String(40), nullable=True),
+    Index("ix_licences_serial_issued", "serial", "issued_at"),
+)

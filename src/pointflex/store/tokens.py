@@ -21,6 +21,8 @@ if TYPE_CHECKING:
 
 NONCE_BYTES = 12
 TOKEN_HEX_CHARS = 20
+_TOKEN_ENCRYPTION = b"pointflex token encryption"
+_TOKEN_LOOKUP = b"pointflex token lookup"
 
 
 def new_token() -> str:
@@ -32,9 +34,10 @@ class TokenVault:
     def __init__(self, master_secret: bytes) -> None:
         if len(master_secret) < 32:
             raise ValueError("the master secret must hold at least 32 bytes")
-        self._encryption_key = _derive(master_secret, b"pointflex token encryption")
+        self._master = master_secret
+        self._encryption_key = _derive(master_secret, _TOKEN_ENCRYPTION)
         self._aead = AESGCM(self._encryption_key)
-        self._hash_key = _derive(master_secret, b"pointflex token lookup")
+        self._hash_key = _derive(master_secret, _TOKEN_LOOKUP)
 
     def encrypt(self, token: str, serial: str) -> bytes:
         nonce = os.urandom(NONCE_BYTES)
@@ -52,6 +55,16 @@ class TokenVault:
         from pointflex.store.token_batch import TokenBatchDecryptor
 
         return TokenBatchDecryptor(self._encryption_key)
+
+    def derive_key(self, purpose: bytes) -> bytes:
+        """A 32-byte key for another secret at rest (e.g. signing keys), never a token key.
+
+        Each purpose gets its own key, so a ciphertext of one kind can never be opened as
+        another; the master secret itself never leaves the vault.
+        """
+        if purpose in (_TOKEN_ENCRYPTION, _TOKEN_LOOKUP):
+            raise ValueError("that purpose belongs to the token keys")
+        return _derive(self._master, purpose)
 
     def lookup_hash(self, token: str) -> str:
         normalised = token.strip().upper().encode()

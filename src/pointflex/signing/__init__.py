@@ -1,0 +1,1 @@
+"""Signing: Ed25519 keys and the signed licence documents (docs/licence-protocol.md)."""
