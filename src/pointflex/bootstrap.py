@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import Engine
 
-from pointflex.clock import Clock, SystemClock
+from pointflex.clock import Clock, OffsetClock, SystemClock
 from pointflex.config import Settings
 from pointflex.domain.catalog import Catalog, default_catalog
 from pointflex.domain.dates import local_day
@@ -39,7 +39,13 @@ def build_runtime(
     return Runtime(
         settings=settings,
         engine=engine or make_engine(settings.database_url),
-        clock=clock or SystemClock(),
+        clock=clock or default_clock(settings),
         catalog=default_catalog(),
         vault=TokenVault(secret),
     )
+
+
+def default_clock(settings: Settings) -> Clock:
+    if settings.clock_offset_seconds:
+        return OffsetClock(timedelta(seconds=settings.clock_offset_seconds))
+    return SystemClock()

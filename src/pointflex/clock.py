@@ -37,3 +37,17 @@ class ManualClock:
         with self._lock:
             self._now += delta
             return self._now
+
+
+class OffsetClock:
+    """The system clock moved by a fixed offset: the service runs as if it were later.
+
+    For rehearsals and demonstrations of what time does (expiry, accrual, grace) with real
+    processes; ``POINTFLEX_CLOCK_OFFSET_SECONDS`` selects it. Never set in production.
+    """
+
+    def __init__(self, offset: timedelta) -> None:
+        self.offset = offset
+
+    def now(self) -> datetime:
+        return datetime.now(UTC) + self.offset

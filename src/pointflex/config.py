@@ -47,6 +47,11 @@ class Settings(BaseSettings):
         ge=1,
         description="a key whose request never finished (a crashed process) is free again after",
     )
+    clock_offset_seconds: int = Field(
+        default=0,
+        description="run as if this many seconds later (rehearsing expiry, accrual and grace "
+        "with real processes); never set in production",
+    )
     auth_cache_seconds: float = Field(
         default=5.0,
         ge=0,

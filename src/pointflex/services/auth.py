@@ -8,8 +8,10 @@ user and per client address, across every app process.
 from __future__ import annotations
 
 import hashlib
+import os
 import secrets
 import string
+import threading
 import uuid
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -73,9 +75,16 @@ def password_grant(
         return _issue(rt, conn, user, client_id, now)
 
 
+# Each verification takes 64 MiB and several threads for tens of milliseconds: run at most one
+# per core at a time, so a burst of sign-ins queues instead of thrashing memory and CPU.
+_VERIFYING = threading.BoundedSemaphore(os.cpu_count() or 1)
+
+
 def _password_matches(found: tuple[ApiUser, str] | None, password: str) -> bool:
     try:
-        return HASHER.verify(found[1] if found else _DUMMY_HASH, password) and found is not None
+        with _VERIFYING:
+            matched = HASHER.verify(found[1] if found else _DUMMY_HASH, password)
+        return matched and found is not None
     except (VerificationError, InvalidHashError):
         return False
 
