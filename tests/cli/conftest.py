@@ -28,9 +28,9 @@ USER = "tester"
 class Cli:
     """Runs ``pointflex`` commands, given as a shell-like line: ``cli("programs list")``."""
 
-    env: dict[str, str]
+    env: dict[str, str | None]
 
-    def __call__(self, command: str, env: dict[str, str] | None = None) -> Result:
+    def __call__(self, command: str, env: dict[str, str | None] | None = None) -> Result:
         args = shlex.split(command)
         return CliRunner().invoke(app, args, env={**self.env, **(env or {})})
 
@@ -49,6 +49,8 @@ def cli(settings: Settings) -> Cli:
             "POINTFLEX_DATA_DIR": str(settings.data_dir),
             "POINTFLEX_SECRET_KEY": settings.secret_key,
             "USER": USER,
+            # pytest-xdist workers export COLUMNS=80; unset, the CLI's own pipe width applies.
+            "COLUMNS": None,
         }
     )
 
