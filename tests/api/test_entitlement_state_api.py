@@ -6,7 +6,7 @@ import pytest
 
 from pointflex.errors import NotFound
 from pointflex.services.transfers import mark_token_used
-from tests.api.conftest import Api
+from tests.api.conftest import V2, Api
 from tests.api.entitlement_support import (
     EDR_CLOUD,
     audits,
@@ -39,6 +39,19 @@ def test_terraform_destroy_stops_a_pending_entitlement_P2_Q21(api: Api) -> None:
     assert audit.action == "entitlement.stop"
     assert (audit.before, audit.after) == ({"status": "PENDING"}, {"status": "STOPPED"})
     assert audit.request_id == reply.headers["X-Request-ID"]
+
+
+def test_a_request_id_given_by_the_client_is_echoed_and_audited(api: Api) -> None:
+    s = scene(api)
+    (serial,) = s.vm_serials(1)
+    reply = api.http.post(
+        f"{V2}/entitlements/stop",
+        json={"serialNumber": serial},
+        headers={"Authorization": f"Bearer {s.token}", "X-Request-ID": "change-4711"},
+    )
+    assert reply.status_code == 200, reply.text
+    assert reply.headers["X-Request-ID"] == "change-4711"
+    assert audits(api, serial)[-1].request_id == "change-4711"
 
 
 def test_ansible_reactivate_on_active_is_409_with_an_error_code_and_changes_nothing_C16(

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Awaitable, Callable
-
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI
 
 from pointflex import __version__
 from pointflex.api import errors, oauth
@@ -22,6 +19,7 @@ from pointflex.api.idempotency import IdempotencyMiddleware
 from pointflex.api.license import routes as licence_routes
 from pointflex.api.paths import PathNormaliser
 from pointflex.api.ratelimit import RateLimitMiddleware
+from pointflex.api.request_ids import RequestIdMiddleware
 from pointflex.bootstrap import Runtime
 
 FORTIFLEX_V2 = "/ES/api/fortiflex/v2"
@@ -49,17 +47,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     # rate is checked, then a retried Idempotency-Key is answered from storage.
     app.add_middleware(IdempotencyMiddleware)
     app.add_middleware(RateLimitMiddleware)
-    app.middleware("http")(_request_id)
+    app.add_middleware(RequestIdMiddleware)
     app.add_middleware(PathNormaliser)
     app.add_middleware(errors.UnexpectedErrors)
     return app
-
-
-async def _request_id(
-    request: Request, call_next: Callable[[Request], Awaitable[Response]]
-) -> Response:
-    """Every answer carries the request id that audit rows and logs record."""
-    request.state.request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
-    response = await call_next(request)
-    response.headers["X-Request-ID"] = request.state.request_id
-    return response
