@@ -17,9 +17,10 @@ from pointflex.bootstrap import Runtime, build_runtime
 from pointflex.clock import ManualClock
 from pointflex.config import Settings
 from pointflex.domain.entitlements import Status
-from pointflex.errors import InvalidInput, InvalidState, NotFound, Throttled
+from pointflex.errors import AccountSuspended, InvalidInput, InvalidState, NotFound, Throttled
 from pointflex.services import configs, licence_guard, licences
 from pointflex.services import entitlements as ent
+from pointflex.services.accrual import accrue_through
 from pointflex.services.context import read, write
 from pointflex.services.entitlement_views import Entitlement, load_records
 from pointflex.services.lifecycle import apply_expiry
@@ -573,3 +574,22 @@ def test_a_document_signed_for_one_purpose_does_not_verify_as_another(rt: Runtim
     document = licences.activate(rt, record.token, ME, "", None, nonce(), "")
     with pytest.raises(VerificationError):
         verify_answer(document, published(rt), nonce=nonce())
+
+
+def test_a_suspended_account_cannot_start_a_pending_vm_by_redeeming_its_token_P7(
+    rt: Runtime,
+) -> None:
+    clock = rt.clock
+    assert isinstance(clock, ManualClock)
+    clock.set(datetime(2026, 1, 1, 12, tzinfo=UTC))
+    w = world(rt)
+    cfg = config(rt, w.prepaid)
+    ent.create_vm(rt, OPERATOR, config_id=cfg.id, count=1, skip_pending=True)  # burns points
+    (pending,) = ent.create_vm(rt, OPERATOR, config_id=cfg.id, count=1)
+    clock.set(datetime(2026, 4, 2, 12, tzinfo=UTC))
+    accrue_through(rt, date(2026, 4, 1))  # negative since 2 January: 90 days on 2 April
+    with pytest.raises(AccountSuspended):
+        activate(rt, str(pending.token))
+    after = stored(rt, pending.serial)
+    assert (after.status, after.token_status) == (Status.PENDING, "NOTUSED")
+    assert licence_count(rt, pending.serial) == 0

@@ -81,11 +81,11 @@ def _creation_target(
             f"configuration {config_id} is DISABLED; it accepts no new entitlements"
         )
     program = load_program(conn, config.program_serial)
-    _refuse_if_suspended(rt, program)
+    refuse_if_suspended(rt, program)
     return config, program
 
 
-def _refuse_if_suspended(rt: Runtime, program: Program) -> None:
+def refuse_if_suspended(rt: Runtime, program: Program) -> None:
     grace = timedelta(days=rt.settings.negative_grace_days)
     if program.kind is ProgramKind.PREPAID and program.grace(rt.now(), grace).suspended:
         raise AccountSuspended(
@@ -620,7 +620,7 @@ def _check_status_change(
         rules.check_stop(record.view())
         return
     rules.check_reactivate(record.view())
-    _refuse_if_suspended(rt, program)
+    refuse_if_suspended(rt, program)
 
 
 def _set_status(

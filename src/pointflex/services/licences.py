@@ -25,7 +25,9 @@ from pointflex.services import licence_guard
 from pointflex.services.configs import load_config
 from pointflex.services.context import SYSTEM, Actor, audit, write
 from pointflex.services.entitlement_views import Entitlement, load_records
+from pointflex.services.entitlements import refuse_if_suspended
 from pointflex.services.licence_validation import instance_actor, validate
+from pointflex.services.programs import load_program
 from pointflex.services.transfers import check_redeemable, locked_token_serial, redeem
 from pointflex.signing.keys import keyring
 from pointflex.signing.licences import LicenceFacts, licence_document, sizing
@@ -125,6 +127,8 @@ def _issue(
 ) -> LicenceFacts:
     """First redemption of the token: redeem it, supersede older licences, write this one."""
     check_redeemable(record)
+    # P7: a suspended account starts nothing new; redeeming would start charging a PENDING VM.
+    refuse_if_suspended(rt, load_program(conn, record.program_serial))
     licence_id = f"lic_{secrets.token_hex(16)}"
     redeem(conn, actor, record, now)
     # R33: the instances holding licences from earlier tokens fail their next validation.
