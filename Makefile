@@ -38,7 +38,7 @@ test-sqlite: $(STAMP)
 
 test-postgres: $(STAMP)
 	POINTFLEX_TEST_BACKEND=postgres POINTFLEX_TEST_POSTGRES_URL=$(PG_URL) \
-		$(BIN)/pytest -q $(PYTEST_ARGS) tests/integration tests/cli tests/api
+		$(BIN)/pytest -q $(PYTEST_ARGS) tests/integration tests/cli tests/api tests/e2e
 
 lint: $(STAMP) ## ruff and mypy
 	$(BIN)/ruff check src tests bench

@@ -1,7 +1,8 @@
 """FortiOS-like commands of the emulated VM: parsing, dispatch and output.
 
-Each command loads the state, acts, prints, and saves the state if it changed — also when
-the command fails, because a failed validation is itself something the VM must remember.
+Each command loads the state, re-verifies it (:mod:`pointflex_vm.integrity`), acts, prints,
+and saves the state if it changed — also when the command fails, because a failed validation
+(or a state found tampered with) is itself something the VM must remember.
 The line formats printed here are a contract (``docs/pointflex-vm.md``): end-to-end tests
 grep them.
 """
@@ -19,9 +20,10 @@ from typing import TextIO
 import httpx
 
 from pointflex_verify import VerificationError
+from pointflex_vm import integrity
 from pointflex_vm import licence as rules
 from pointflex_vm.client import LicenceClient, ProtocolError, new_nonce
-from pointflex_vm.state import StateError, StateStore, VmState, format_instant
+from pointflex_vm.state import Signed, StateError, StateStore, VmState, format_instant
 from pointflex_vm.trust import KeyCache, check_answer, check_licence
 
 HostClock = Callable[[], datetime]
@@ -76,7 +78,9 @@ class Console:
             command, args = find_command(words)
             if not command.needs_state:
                 return command.action(self, args)
-            loaded = self.state = self.store.load()
+            loaded = self.store.load()
+            vm_now = self.host_now() + timedelta(seconds=loaded.clock_offset)
+            self.state = integrity.on_load(loaded, vm_now)
             try:
                 return command.action(self, args)
             finally:
@@ -110,7 +114,10 @@ class Console:
         return LicenceClient(self.vm.server, self.http)
 
     def _key_cache(self) -> KeyCache:
-        return KeyCache(self.vm.keys, self._client().fetch_keys)
+        # A state that failed verification may hold an edited key document: fetch the published
+        # one again (trusted as at the first activation) rather than believe it.
+        cached = None if self.vm.tampered is not None else self.vm.keys
+        return KeyCache(cached, self._client().fetch_keys)
 
     def _keep_keys(self, cache: KeyCache) -> None:
         if cache.document is not self.vm.keys:
@@ -151,7 +158,10 @@ class Console:
             self.state = rules.record_failure(self.vm, error, when)
             return f"Validation at {format_instant(when)} failed: {error}", False
         self._keep_keys(cache)
-        self.state = rules.record_answer(self.vm, answer.verdict, answer.reason, answer.terms, when)
+        recorded = rules.record_answer(
+            self.vm, Signed(document, nonce), answer.verdict, answer.reason, answer.terms, when
+        )
+        self.state = integrity.settle(recorded)
         reason = f" ({answer.reason})" if answer.reason else ""
         return f"Validation at {format_instant(when)}: {answer.verdict}{reason}", True
 
@@ -181,10 +191,11 @@ class Console:
             self._error(f"VM license install failed: {_describe(exc)}")
             return 1
         self._keep_keys(cache)
-        self.state = rules.record_activation(self.vm, document, terms, self.now())
+        self.state = rules.record_activation(self.vm, Signed(document, nonce), terms, self.now())
         self._print("VM license install succeeded. Rebooting firewall.")
         self._print("The system is going down NOW !!")
         self._boot()
+        self.state = integrity.settle(self.vm)
         return 0
 
     def _status(self, args: list[str]) -> int:
@@ -198,6 +209,8 @@ class Console:
         self.state, added = rules.cpu_add(self.vm, int(args[0]))
         if added == 0:
             self._error(f"No vCPU added: {self._resources()}.")
+            if self.vm.tampered is not None:
+                self._error(f"License Status Detail: {rules.assess(self.vm, self.now()).detail}")
             return 1
         self._print(f"Added {added} vCPU(s): {self._resources()}.")
         return 0

@@ -13,7 +13,7 @@ from enum import StrEnum
 from typing import Any
 
 from pointflex_verify import VerificationError, parse_instant
-from pointflex_vm.state import PendingReboot, VmState, format_instant
+from pointflex_vm.state import PendingReboot, Signed, VmState, format_instant
 
 # R71/R72: failures shorter than this leave the licence in Warning; from this length, Invalid.
 WARNING_WINDOW = timedelta(days=30)
@@ -22,6 +22,8 @@ AUTO_VCPU_VERSION = (7, 2, 4)
 # An unlicensed FortiGate-VM runs in evaluation mode on a single vCPU.
 EVALUATION_VCPUS = 1
 VALID = "VALID"
+# The detail of a state that failed verification on load (pointflex_vm.integrity).
+TAMPERED = "licence state failed verification (tampered?)"
 
 _VERSION = re.compile(r"v?(\d+(?:\.\d+)*)")
 
@@ -70,6 +72,9 @@ def applies_vcpus_automatically(fortios: str) -> bool:
 
 
 def assess(state: VmState, now: datetime) -> Assessment:
+    if state.tampered is not None:
+        # Nothing in the file can be believed until a genuine document replaces it.
+        return Assessment(Status.INVALID, f"{TAMPERED}: {state.tampered}")
     if state.licence is None:
         return Assessment(Status.PENDING, "no licence installed; run: execute vm-license <token>")
     if state.last_verdict not in (None, VALID):
@@ -124,13 +129,18 @@ def terms_of(payload: dict[str, Any]) -> Terms:
     return Terms(vcpus=vcpus, expires_at=expires_at, interval=interval)
 
 
-def record_activation(
-    state: VmState, licence: dict[str, Any], terms: Terms, now: datetime
-) -> VmState:
-    """A verified licence was installed: Valid from now (the caller then reboots the VM)."""
+def record_activation(state: VmState, licence: Signed, terms: Terms, now: datetime) -> VmState:
+    """A verified licence was installed: Valid from now (the caller then reboots the VM).
+
+    Answers kept from an earlier licence are dropped: they answered about that one. (A licence
+    issued again for the same token keeps its first ``issuedAt``, so an old answer could look
+    newer than it.)
+    """
     return replace(
         state,
         licence=licence,
+        answer=None,
+        valid_answer=None,
         allowed_vcpus=terms.vcpus,
         expires_at=terms.expires_at,
         validation_interval=terms.interval,
@@ -140,26 +150,53 @@ def record_activation(
         last_verdict=VALID,
         last_reason=None,
         last_error=None,
+        tampered=None,
     )
 
 
+def grant_document(state: VmState) -> Signed | None:
+    """The signed document the current allowance comes from: the last VALID answer, else the
+    licence (answers are dropped when a licence is installed, so one kept is newer)."""
+    return state.valid_answer or state.licence
+
+
 def record_answer(
-    state: VmState, verdict: str, reason: str | None, terms: Terms | None, now: datetime
+    state: VmState,
+    answer: Signed,
+    verdict: str,
+    reason: str | None,
+    terms: Terms | None,
+    now: datetime,
 ) -> VmState:
     """A genuine signed answer arrived: it ends any failure window, whatever its verdict."""
+    previous = grant_document(state)
     state = replace(
         state,
+        answer=answer,
         last_validated_at=now,
         last_attempt_at=now,
         first_failure_at=None,
         last_verdict=verdict,
         last_reason=reason,
         last_error=None,
+        tampered=None,
     )
     if verdict != VALID or terms is None:
         return state  # non-VALID answers carry no sizing: the grant is unchanged
-    state = replace(state, expires_at=terms.expires_at, validation_interval=terms.interval)
-    return apply_allowance(state, terms.vcpus)
+    was_pending = state.pending_reboot is not None
+    state = replace(
+        state,
+        valid_answer=answer,
+        expires_at=terms.expires_at,
+        validation_interval=terms.interval,
+    )
+    state = apply_allowance(state, terms.vcpus)
+    if state.pending_reboot is None:
+        return replace(state, lowered_from=None)
+    if not was_pending:
+        # The first unapplied lowering: keep the grant it lowered from as evidence.
+        return replace(state, lowered_from=previous)
+    return state
 
 
 def record_failure(state: VmState, error: str, now: datetime) -> VmState:
@@ -203,15 +240,17 @@ def apply_allowance(state: VmState, vcpus: int | None) -> VmState:
 
 def reboot(state: VmState) -> VmState:
     """A reboot starts FortiOS on every vCPU the allowance and the hardware permit."""
-    return replace(state, usable_vcpus=usable_limit(state), pending_reboot=None)
+    return replace(state, usable_vcpus=usable_limit(state), pending_reboot=None, lowered_from=None)
 
 
 def cpu_add(state: VmState, count: int) -> tuple[VmState, int]:
     """`execute cpu add n`: hot-add up to n vCPUs on top of the current count (R75).
 
-    Never above the allowance nor the hardware, and never removes any. Returns the new state
-    and how many were added (0: nothing could be added).
+    Never above the allowance nor the hardware, never while the state failed verification, and
+    never removes any. Returns the new state and how many were added (0: nothing was added).
     """
+    if state.tampered is not None:
+        return state, 0
     target = min(state.usable_vcpus + count, usable_limit(state))
     added = max(0, target - state.usable_vcpus)
     return replace(state, usable_vcpus=state.usable_vcpus + added), added

@@ -50,13 +50,8 @@ class KeyCache:
 def check_licence(
     document: dict[str, Any], cache: KeyCache, *, instance_id: str, nonce: str
 ) -> tuple[dict[str, Any], Terms]:
-    payload = verify_licence(
-        document, cache.keys_for(document), instance_id=instance_id, nonce=nonce
-    )
-    for name in ("licenceId", "serialNumber"):
-        if not isinstance(payload.get(name), str) or not payload[name]:
-            raise VerificationError(f"the licence has no {name}")
-    return payload, terms_of(payload)
+    """A licence just received: genuine, for this instance, answering this activation."""
+    return licence_terms(document, cache.keys_for(document), instance_id=instance_id, nonce=nonce)
 
 
 def check_answer(
@@ -68,12 +63,41 @@ def check_answer(
     licence_id: str,
     serial_number: str,
 ) -> Answer:
-    payload = verify_answer(
+    """An answer just received: genuine, answering this request about this licence."""
+    _, answer = answer_of(
         document,
         cache.keys_for(document),
         nonce=nonce,
         instance_id=instance_id,
         licence_id=licence_id,
+        serial_number=serial_number,
+    )
+    return answer
+
+
+def licence_terms(
+    document: Mapping[str, Any], keys: KeySet, *, nonce: str, instance_id: str | None = None
+) -> tuple[dict[str, Any], Terms]:
+    """The payload and grant of a genuine licence (also used to re-check the stored one)."""
+    payload = verify_licence(document, keys, instance_id=instance_id, nonce=nonce)
+    for name in ("licenceId", "serialNumber"):
+        if not isinstance(payload.get(name), str) or not payload[name]:
+            raise VerificationError(f"the licence has no {name}")
+    return payload, terms_of(payload)
+
+
+def answer_of(
+    document: Mapping[str, Any],
+    keys: KeySet,
+    *,
+    nonce: str,
+    licence_id: str,
+    serial_number: str,
+    instance_id: str | None = None,
+) -> tuple[dict[str, Any], Answer]:
+    """The payload and meaning of a genuine answer (also used to re-check stored answers)."""
+    payload = verify_answer(
+        document, keys, nonce=nonce, instance_id=instance_id, licence_id=licence_id
     )
     if payload.get("serialNumber") != serial_number:
         raise VerificationError(
@@ -82,4 +106,4 @@ def check_answer(
     verdict = str(payload["verdict"])
     reason = payload.get("reason")
     terms = terms_of(payload) if verdict == VALID else None
-    return Answer(verdict, reason if isinstance(reason, str) else None, terms)
+    return payload, Answer(verdict, reason if isinstance(reason, str) else None, terms)

@@ -44,12 +44,22 @@ def server_env(settings: Settings, **extra: str) -> dict[str, str]:
 
 
 class ServeProcess:
-    """One ``pointflex serve`` subprocess on a free loopback port."""
+    """One ``pointflex serve`` subprocess on a loopback port (a free one unless ``port``).
+
+    Giving the ``port`` of a stopped server starts its successor at the same address, so
+    clients that stored the URL (an instance's licence server) reach the new process.
+    """
 
     def __init__(
-        self, settings: Settings, log: Path, *options: str, env: dict[str, str] | None = None
+        self,
+        settings: Settings,
+        log: Path,
+        *options: str,
+        env: dict[str, str] | None = None,
+        port: int | None = None,
     ) -> None:
-        port = free_port()
+        port = free_port() if port is None else port
+        self.port = port
         self.base_url = f"http://127.0.0.1:{port}"
         self.log = log
         self.stopped = False

@@ -25,6 +25,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from pointflex_verify import ANSWER_CONTEXT, LICENCE_CONTEXT, b64url_encode, signed_message
 from pointflex_vm.cli import main
 from pointflex_vm.commands import Console, new_vm
+from pointflex_vm.licence import TAMPERED
 from pointflex_vm.state import STATE_FILE, StateStore, VmState
 
 HOST_NOW = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
@@ -73,6 +74,9 @@ class FakeServer:
     meddle: Callable[[str, dict[str, Any]], dict[str, Any]] | None = None
     requests: list[tuple[str, dict[str, Any] | None]] = field(default_factory=list)
     answers: list[dict[str, Any]] = field(default_factory=list)
+    # The server's clock, which signs issuedAt and checkedAt: the host's, like the VM's before
+    # `diagnose clock advance` (a VM clock behind a signed time counts as set back).
+    now: datetime = HOST_NOW
 
     def __post_init__(self) -> None:
         self.published[self.kid] = self.key
@@ -145,7 +149,7 @@ class FakeServer:
             "instanceId": licence.instance_id,
             "productType": {"id": 1, "name": "FortiGate Virtual Machine - Service Bundle"},
             **self.grant(entitlement),
-            "issuedAt": "2026-11-27T10:00:00Z",
+            "issuedAt": instant(self.now),
         }
         return self.reply("licence", self.sign(LICENCE_CONTEXT, payload))
 
@@ -180,7 +184,7 @@ class FakeServer:
             "licenceId": body.get("licenceId"),
             "serialNumber": body["serialNumber"],
             "instanceId": body["instanceId"],
-            "checkedAt": "2026-11-27T11:00:00Z",
+            "checkedAt": instant(self.now),
             **extra,
         }
         answer = self.sign(ANSWER_CONTEXT, payload)
@@ -261,6 +265,16 @@ class Vm:
     @property
     def state(self) -> VmState:
         return self.store.load()
+
+    @property
+    def text(self) -> str:
+        return self.store.path.read_text()
+
+    def edit(self, change: Callable[[dict[str, Any]], Any]) -> None:
+        """Edit state.json by hand, as an attacker with access to the VM's disk would."""
+        data = json.loads(self.text)
+        change(data)
+        self.store.path.write_text(json.dumps(data, indent=2))
 
 
 @pytest.fixture
@@ -755,6 +769,376 @@ def test_the_hardware_limits_the_vcpus(make_vm: Callable[..., Vm], server: FakeS
     assert status.line("vCPUs Hardware") == "2"
 
 
+# --- the state file is verified on every load --------------------------------------------------
+
+
+def tampered_detail(status: Result) -> str:
+    """The reason after the fixed prefix of a state that failed verification."""
+    assert status.line("License Status") == "Invalid", status.out
+    detail = status.line("License Status Detail")
+    assert detail.startswith(TAMPERED + ": "), detail
+    return detail[len(TAMPERED) + 2 :]
+
+
+def assert_intact(vm: Vm) -> None:
+    """A genuine state loads, is shown and is saved again byte for byte unchanged."""
+    before = vm.text
+    assert vm.state.tampered is None
+    status = vm.status()
+    assert TAMPERED not in status.out
+    assert vm.run("diagnose clock show").code == 0
+    assert vm.text == before
+
+
+def stop(server: FakeServer) -> None:
+    server.entitlements[SERIAL].status = "STOPPED"
+
+
+@pytest.mark.parametrize(
+    "history",
+    [
+        [],
+        ["diagnose validate"],
+        ["diagnose clock advance 3h"],
+        ["diagnose validate", stop, "diagnose validate"],
+        [lambda s: setattr(s, "down", True), "diagnose clock advance 2d"],
+        [lambda s: s.rotate(), "diagnose validate", "execute reboot"],
+    ],
+    ids=["activated", "validated", "validated-by-the-clock", "stopped", "failing", "rotated"],
+)
+def test_a_genuine_state_round_trips_unchanged(
+    vm: Vm, server: FakeServer, history: list[str | Callable[[FakeServer], Any]]
+) -> None:
+    activated(vm)
+    for step in history:
+        if isinstance(step, str):
+            vm.run(step)
+        else:
+            step(server)
+    assert_intact(vm)
+
+
+def test_a_genuine_pending_lowering_round_trips_unchanged(vm: Vm, server: FakeServer) -> None:
+    server.entitlements[SERIAL].vcpus = 4
+    activated(vm)
+    server.entitlements[SERIAL].vcpus = 3
+    vm.run("diagnose validate")
+    server.entitlements[SERIAL].vcpus = 2
+    vm.run("diagnose validate")
+    stop(server)
+    vm.run("diagnose validate")  # a STOPPED answer keeps the grant and the pending lowering
+    assert vm.status().line("Reboot required") == "yes (vCPU allowance lowered from 4 to 2)"
+    assert json.loads(vm.text)["lowered_from"]["payload"]["type"] == "licence"
+    assert_intact(vm)
+
+
+def test_a_pending_vm_and_a_clone_round_trip_unchanged(
+    tmp_path: Path, vm: Vm, server: FakeServer
+) -> None:
+    assert_intact(vm)
+    activated(vm)
+    vm.run("diagnose validate")
+    assert (
+        main(
+            ["--state", str(tmp_path / "clone"), "clone", "--from", str(vm.store.directory)],
+            transport=server.transport(),
+        )
+        == 0
+    )
+    clone = Vm(tmp_path / "clone", server)
+    assert_intact(clone)  # a copy believes the licence it copied (R73)
+    clone.run("diagnose validate")
+    assert clone.status().line("License Verdict") == "DUPLICATE"
+    assert_intact(clone)
+
+
+def test_the_state_keeps_the_signed_answers_and_their_nonces(vm: Vm, server: FakeServer) -> None:
+    activated(vm)
+    vm.run("diagnose validate")
+    data = json.loads(vm.text)
+    sent = [body["nonce"] for _, body in server.requests if body]
+    assert data["licence_nonce"] == data["licence"]["payload"]["nonce"] == sent[0]
+    assert data["answer_nonce"] == data["answer"]["payload"]["nonce"] == sent[1]
+    assert data["valid_answer"] == data["answer"] == server.answers[-1]
+    assert data["tampered"] is None
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("allowed_vcpus", 8),
+        ("allowed_vcpus", None),  # "no vCPU parameter": the hardware would be the limit
+        ("expires_at", "2099-01-01T00:00:00Z"),
+        ("expires_at", None),
+        ("validation_interval", 31536000),
+        ("last_verdict", "STOPPED"),
+        ("last_reason", "REMOVED"),
+    ],
+)
+def test_an_edited_grant_is_detected_and_grants_nothing(
+    make_vm: Callable[..., Vm], field: str, value: Any
+) -> None:
+    vm = activated(make_vm(cpus=8))
+    vm.run("diagnose validate")
+    vm.edit(lambda data: data.update({field: value}))
+    status = vm.status()
+    assert field in tampered_detail(status)
+    assert "the signed documents say" in status.line("License Status Detail")
+    # What the VM may run comes from the signed documents, not from the edited field.
+    assert status.line("VM Resources") == "2 CPU/2 allowed"
+    assert status.line("License Expiration Date") == "2027-01-01T08:00:00Z"
+    assert status.line("License Verdict") == "VALID"
+    added = vm.run("execute cpu add 6")
+    assert added.code == 1
+    assert added.err.splitlines() == [
+        "No vCPU added: 2 in use (2 allowed, 8 in hardware).",
+        f"License Status Detail: {status.line('License Status Detail')}",
+    ]
+    rebooted = vm.run("execute reboot")  # validates, but the vCPUs run still do not fit
+    assert "System is started: 2 in use (2 allowed, 8 in hardware)." in rebooted.out
+    assert vm.status().line("License Status") == "Valid"  # a genuine answer replaced it all
+    assert_intact(vm)
+
+
+def test_a_stopped_verdict_edited_to_valid_stays_invalid(vm: Vm, server: FakeServer) -> None:
+    activated(vm)
+    stop(server)
+    vm.run("diagnose validate")
+    vm.edit(lambda data: data.update(last_verdict="VALID", last_reason=None))
+    status = vm.status()
+    assert "last_verdict is 'VALID' but the signed documents say 'STOPPED'" in tampered_detail(
+        status
+    )
+    assert status.line("License Verdict") == "STOPPED"
+    # Also once the cache agrees again: the mark stays until a genuine answer.
+    vm.edit(lambda data: data.update(last_verdict="STOPPED"))
+    assert vm.status().line("License Status") == "Invalid"
+    assert vm.state.tampered is not None
+    vm.run("diagnose validate")  # still stopped: Invalid for that reason now
+    status = vm.status()
+    assert status.line("License Status Detail") == "the server answered STOPPED"
+    server.entitlements[SERIAL].status = "ACTIVE"
+    vm.run("diagnose validate")
+    assert vm.status().line("License Status") == "Valid"
+
+
+def test_the_mark_survives_commands_that_save_the_state(vm: Vm) -> None:
+    activated(vm)
+    vm.edit(lambda data: data.update(allowed_vcpus=4))
+    assert vm.run("diagnose clock advance 10m").code == 0  # saves, with the derived cache
+    assert json.loads(vm.text)["allowed_vcpus"] == 2
+    assert "allowed_vcpus is 4" in tampered_detail(vm.status())
+
+
+def edit_licence_vcpus(data: dict[str, Any]) -> None:
+    sizing = data["licence"]["payload"]["sizing"]
+    sizing["vcpus"] = 8
+    sizing["parameters"] = [{"id": 1, "name": "CPU", "value": "8"}]
+    data["allowed_vcpus"] = 8
+
+
+@pytest.mark.parametrize(
+    ("edit", "reason"),
+    [
+        (edit_licence_vcpus, "the stored licence does not verify: the licence's signature"),
+        (
+            lambda data: data["licence"]["payload"].update(expiresAt="2099-01-01T00:00:00Z"),
+            "the stored licence does not verify: the licence's signature",
+        ),
+        (
+            lambda data: data.update(licence_nonce="another-nonce-0000000000"),
+            "the stored licence does not verify: nonce is",
+        ),
+    ],
+)
+def test_an_edited_licence_is_detected_until_the_vm_is_activated_again(
+    make_vm: Callable[..., Vm], edit: Callable[[dict[str, Any]], Any], reason: str
+) -> None:
+    vm = activated(make_vm(cpus=8))
+    vm.edit(edit)
+    status = vm.status()
+    assert reason in tampered_detail(status)
+    # Nothing verifies: nothing is granted beyond evaluation mode.
+    assert status.line("vCPUs Allowed") == "1"
+    assert status.line("License Verdict") == "none"
+    assert status.line("License Expiration Date") == "none"
+    assert vm.run("execute cpu add 6").code == 1
+    # A genuine answer does not replace the licence: still Invalid, and said so at once.
+    validated = vm.run("diagnose validate")
+    assert "Validation at 2026-11-27T10:00:00Z: VALID" in validated.out
+    assert "License Status: Invalid" in validated.out
+    assert vm.status().line("License Status") == "Invalid"
+    activated(vm)  # the same token again: the same licence, signed again
+    assert vm.status().line("License Status") == "Valid"
+    assert vm.status().line("VM Resources") == "2 CPU/2 allowed"
+    assert_intact(vm)
+
+
+@pytest.mark.parametrize(
+    "keys",
+    [
+        {"keys": []},
+        {"keys": [key_entry("k-mine", Ed25519PrivateKey.generate())]},
+        {"keys": [key_entry("k-20261127-aaaaaa", Ed25519PrivateKey.generate())]},  # same kid
+        {"keys": 1},
+    ],
+)
+def test_an_edited_key_document_is_fetched_again(
+    vm: Vm, server: FakeServer, keys: dict[str, Any]
+) -> None:
+    activated(vm)
+    vm.edit(lambda data: data.update(keys=keys))
+    assert re.search("key document is unusable|does not verify", tampered_detail(vm.status()))
+    # While the state is marked, the VM fetches the published keys again instead of using its
+    # cache; with them the stored licence verifies again.
+    assert vm.run("diagnose validate").code == 0
+    assert vm.status().line("License Status") == "Valid"
+    assert_intact(vm)
+
+
+def test_an_edited_answer_is_detected_until_a_new_answer(vm: Vm, server: FakeServer) -> None:
+    activated(vm)
+    stop(server)
+    vm.run("diagnose validate")
+
+    def unstop(data: dict[str, Any]) -> None:
+        data["answer"]["payload"]["verdict"] = "VALID"
+        data["last_verdict"] = "VALID"
+
+    vm.edit(unstop)
+    assert "the stored answer does not verify" in tampered_detail(vm.status())
+    server.entitlements[SERIAL].status = "ACTIVE"
+    vm.run("diagnose validate")
+    assert vm.status().line("License Status") == "Valid"
+    assert_intact(vm)
+
+
+def test_an_earlier_genuine_answer_put_back_is_detected(vm: Vm, server: FakeServer) -> None:
+    activated(vm)
+    vm.run("diagnose validate")
+    stop(server)
+    vm.run("diagnose validate")
+    # The VALID answer recorded earlier, swapped in for the STOPPED one (nonce left as is).
+    vm.edit(lambda data: data.update(answer=server.answers[0], last_verdict="VALID"))
+    assert "the stored answer does not verify: nonce is" in tampered_detail(vm.status())
+
+
+def test_a_consistent_rollback_to_the_last_valid_answer_holds_until_the_next_validation(
+    vm: Vm, server: FakeServer
+) -> None:
+    activated(vm)
+    vm.run("diagnose validate")
+    stop(server)
+    vm.run("diagnose validate")
+
+    def revert(data: dict[str, Any]) -> None:
+        data.update(answer=data["valid_answer"], answer_nonce=data["valid_answer_nonce"])
+        data.update(last_verdict="VALID")
+
+    vm.edit(revert)  # the answer and its nonce kept consistent: the STOPPED one is still gone
+    status = vm.status()
+    assert status.line("License Status") == "Valid"  # a full rollback: the known limit (doc)
+    vm.run("diagnose validate")  # ... which lasts until the next validation
+    assert vm.status().line("License Verdict") == "STOPPED"
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"usable_vcpus": 8},
+        {"usable_vcpus": 8, "pending_reboot": {"from_vcpus": 8, "to_vcpus": 2}},
+        {"usable_vcpus": 0},
+    ],
+)
+def test_more_vcpus_in_use_than_the_documents_explain_is_detected(
+    make_vm: Callable[..., Vm], change: dict[str, Any]
+) -> None:
+    vm = activated(make_vm(cpus=8))
+    vm.edit(lambda data: data.update(change))
+    tampered_detail(vm.status())
+    assert vm.run("execute cpu add 1").code == 1
+    rebooted = vm.run("execute reboot")
+    assert "System is started: 2 in use (2 allowed, 8 in hardware)." in rebooted.out
+    assert vm.status().line("License Status") == "Invalid"  # until a genuine answer
+    vm.run("diagnose validate")
+    assert vm.status().line("License Status") == "Valid"
+    assert_intact(vm)
+
+
+def test_a_pending_lowering_cannot_be_inflated(
+    make_vm: Callable[..., Vm], server: FakeServer
+) -> None:
+    server.entitlements[SERIAL].vcpus = 4
+    vm = activated(make_vm(cpus=8))
+    server.entitlements[SERIAL].vcpus = 2
+    vm.run("diagnose validate")
+    assert vm.status().line("Reboot required") == "yes (vCPU allowance lowered from 4 to 2)"
+    vm.edit(
+        lambda data: data.update(usable_vcpus=8, pending_reboot={"from_vcpus": 8, "to_vcpus": 2})
+    )
+    assert "the signed documents lower from 4 to 2" in tampered_detail(vm.status())
+    vm.edit(lambda data: data.update(pending_reboot={"from_vcpus": 4, "to_vcpus": 2}))
+    assert vm.status().line("License Status") == "Invalid"
+    vm.run("execute reboot")
+    assert vm.status().line("VM Resources") == "2 CPU/2 allowed"
+
+
+def test_a_pending_lowering_on_7_2_4_is_detected(
+    make_vm: Callable[..., Vm], server: FakeServer
+) -> None:
+    vm = activated(make_vm(fortios="7.2.4", cpus=8))
+    vm.edit(
+        lambda data: data.update(usable_vcpus=4, pending_reboot={"from_vcpus": 4, "to_vcpus": 2})
+    )
+    assert "applies vCPU changes itself" in tampered_detail(vm.status())
+
+
+def test_a_clock_set_back_is_detected(vm: Vm, server: FakeServer) -> None:
+    activated(vm)
+    server.down = True
+    vm.run("diagnose clock advance 31d")
+    assert vm.status().line("License Status") == "Invalid"  # 30 days of failed validations
+    vm.edit(lambda data: data.update(clock_offset=0))  # back to before the failures
+    assert "is behind its own last record" in tampered_detail(vm.status())
+    vm.edit(lambda data: data.update(clock_offset=-3600))
+    assert "clock_offset is negative" in tampered_detail(vm.status())
+
+
+def test_a_clock_behind_a_signed_time_is_detected(vm: Vm, server: FakeServer) -> None:
+    activated(vm)
+    server.now = HOST_NOW + timedelta(days=2)  # the server's clock is two days ahead
+    vm.run("diagnose validate")
+    # Hiding its own records does not help: the answer is signed two days later.
+    vm.edit(lambda data: data.update(last_validated_at=None, last_attempt_at=None))
+    assert "behind the newest signed time (2026-11-29T10:00:00Z)" in tampered_detail(vm.status())
+
+
+def test_a_validation_postponed_by_hand_is_detected(vm: Vm) -> None:
+    activated(vm)
+    vm.edit(lambda data: data.update(last_attempt_at="2027-06-01T00:00:00Z"))
+    assert "is behind its own last record" in tampered_detail(vm.status())
+
+
+@pytest.mark.parametrize("name", ["answer", "valid_answer", "lowered_from"])
+def test_documents_without_a_licence_are_detected(make_vm: Callable[..., Vm], name: str) -> None:
+    donor = activated(make_vm(name="donor"))
+    donor.run("diagnose validate")
+    answer = json.loads(donor.text)["answer"]
+    vm = make_vm(name="empty")
+    vm.edit(lambda data: data.update({name: answer, f"{name}_nonce": answer["payload"]["nonce"]}))
+    assert f"{name} is kept without a licence" in tampered_detail(vm.status())
+
+
+def test_a_format_1_state_is_refused_with_a_hint(
+    tmp_path: Path, server: FakeServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cli(tmp_path, server, "init", "--server", SERVER)
+    path = tmp_path / "cli" / STATE_FILE
+    path.write_text(json.dumps({**json.loads(path.read_text()), "format": 1}))
+    assert cli(tmp_path, server, "get", "system", "status") == 1
+    assert "format 1" in capsys.readouterr().err
+
+
 # --- command line -----------------------------------------------------------------------------
 
 
@@ -884,6 +1268,9 @@ def test_init_refuses_to_overwrite_a_vm(
         {"last_attempt_at": "yesterday"},
         {"licence": {"payload": {}, "kid": "k", "sig": ""}},
         {"pending_reboot": {"from": 4}},
+        {"licence_nonce": 5},
+        {"allowed_vcpus": "8"},
+        {"answer": "VALID"},
     ],
 )
 def test_a_damaged_state_file_is_reported(

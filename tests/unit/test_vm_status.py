@@ -28,12 +28,18 @@ from pointflex_vm.licence import (
     terms_of,
     usable_limit,
 )
-from pointflex_vm.state import PendingReboot, VmState, from_json, to_json
+from pointflex_vm.state import PendingReboot, Signed, StateError, VmState, from_json, to_json
 
 T0 = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
 HOUR = timedelta(hours=1)
 DAY = timedelta(days=1)
-LICENCE = {"payload": {"licenceId": "lic_1", "serialNumber": "FGVMMLTM26000001"}, "kid": "k"}
+# The pure rules only carry the signed documents; pointflex_vm.integrity verifies them (and is
+# tested against a signing fake server in test_vm_commands.py).
+LICENCE = Signed(
+    {"payload": {"licenceId": "lic_1", "serialNumber": "FGVMMLTM26000001"}, "kid": "k"},
+    "nonce-activation-0001",
+)
+ANSWER = Signed({"payload": {"type": "answer"}, "kid": "k"}, "nonce-validation-0001")
 DEFINITIVE = ["STOPPED", "EXPIRED", "SUPERSEDED", "DUPLICATE", "UNKNOWN"]
 
 
@@ -58,7 +64,7 @@ def licensed_vm(
 
 
 def valid(state: VmState, vcpus: int | None, at: datetime = T0 + HOUR) -> VmState:
-    return record_answer(state, "VALID", None, terms(vcpus), at)
+    return record_answer(state, ANSWER, "VALID", None, terms(vcpus), at)
 
 
 # --- status -----------------------------------------------------------------------------------
@@ -123,32 +129,32 @@ def test_an_invalid_vm_recovers_when_the_server_answers_valid() -> None:
 @pytest.mark.parametrize("verdict", DEFINITIVE)
 def test_a_definitive_verdict_is_invalid_at_once(verdict: str) -> None:
     # P4: no 30-day grace when the server has answered.
-    vm = record_answer(licensed_vm(), verdict, None, None, T0 + HOUR)
+    vm = record_answer(licensed_vm(), ANSWER, verdict, None, None, T0 + HOUR)
     assessment = assess(vm, T0 + HOUR)
     assert assessment.status is Status.INVALID
     assert verdict in assessment.detail
 
 
 def test_the_reason_of_a_verdict_is_shown() -> None:
-    vm = record_answer(licensed_vm(), "EXPIRED", "REMOVED", None, T0 + HOUR)
+    vm = record_answer(licensed_vm(), ANSWER, "EXPIRED", "REMOVED", None, T0 + HOUR)
     assert assess(vm, T0 + HOUR).detail == "the server answered EXPIRED (REMOVED)"
 
 
 @pytest.mark.parametrize("verdict", DEFINITIVE)
 def test_an_unreachable_server_after_a_verdict_does_not_restore_a_warning(verdict: str) -> None:
-    vm = record_answer(licensed_vm(), verdict, None, None, T0 + HOUR)
+    vm = record_answer(licensed_vm(), ANSWER, verdict, None, None, T0 + HOUR)
     vm = record_failure(vm, "down", T0 + 2 * HOUR)
     assert assess(vm, T0 + 2 * HOUR).status is Status.INVALID
 
 
 def test_a_valid_answer_after_a_stop_makes_the_vm_valid_again() -> None:
-    vm = record_answer(licensed_vm(), "STOPPED", None, None, T0 + HOUR)
+    vm = record_answer(licensed_vm(), ANSWER, "STOPPED", None, None, T0 + HOUR)
     vm = valid(vm, 2, at=T0 + 2 * HOUR)
     assert assess(vm, T0 + 2 * HOUR).status is Status.VALID
 
 
 def test_a_definitive_verdict_keeps_the_grant() -> None:
-    vm = record_answer(licensed_vm(vcpus=2), "STOPPED", None, None, T0 + HOUR)
+    vm = record_answer(licensed_vm(vcpus=2), ANSWER, "STOPPED", None, None, T0 + HOUR)
     assert vm.allowed_vcpus == 2
     assert vm.last_verdict == "STOPPED"
     assert vm.first_failure_at is None
@@ -171,7 +177,7 @@ def test_an_expired_licence_stays_invalid_while_the_server_is_unreachable() -> N
 
 def test_a_valid_answer_carries_the_new_end_date() -> None:
     vm = licensed_vm(expires_at=T0 + 10 * DAY)
-    vm = record_answer(vm, "VALID", None, terms(2, T0 + 100 * DAY), T0 + 9 * DAY)
+    vm = record_answer(vm, ANSWER, "VALID", None, terms(2, T0 + 100 * DAY), T0 + 9 * DAY)
     assert assess(vm, T0 + 50 * DAY).status is Status.VALID
 
 
@@ -359,3 +365,69 @@ def test_apply_allowance_alone_changes_only_vcpus() -> None:
     vm = licensed_vm(vcpus=4)
     changed = apply_allowance(vm, 2)
     assert replace(changed, allowed_vcpus=4, pending_reboot=None) == vm
+
+
+# --- signed documents and the tamper mark -----------------------------------------------------
+
+
+def answer(n: int) -> Signed:
+    return Signed({"payload": {"type": "answer", "n": n}, "kid": "k"}, f"nonce-validation-{n:04d}")
+
+
+def test_answers_are_kept_with_their_nonces() -> None:
+    vm = record_answer(licensed_vm(), answer(1), "VALID", None, terms(2), T0 + HOUR)
+    assert (vm.answer, vm.valid_answer) == (answer(1), answer(1))
+    vm = record_answer(vm, answer(2), "STOPPED", None, None, T0 + 2 * HOUR)
+    assert (vm.answer, vm.valid_answer) == (answer(2), answer(1))  # the grant stays with 1
+    assert vm.licence == LICENCE
+
+
+def test_a_new_licence_drops_the_answers_about_the_old_one() -> None:
+    vm = record_answer(licensed_vm(), answer(1), "STOPPED", None, None, T0 + HOUR)
+    vm = record_activation(vm, LICENCE, terms(2), T0 + 2 * HOUR)
+    assert (vm.answer, vm.valid_answer, vm.last_verdict) == (None, None, "VALID")
+
+
+def test_a_lowering_keeps_the_grant_it_lowered_from() -> None:
+    vm = record_answer(licensed_vm(vcpus=4), answer(1), "VALID", None, terms(3), T0 + HOUR)
+    assert vm.lowered_from == LICENCE  # the first unapplied lowering: from the licence's 4
+    vm = record_answer(vm, answer(2), "VALID", None, terms(2), T0 + 2 * HOUR)
+    assert vm.lowered_from == LICENCE  # a second one keeps where it started
+    assert reboot_required(vm) == PendingReboot(4, 2)
+    assert reboot(vm).lowered_from is None
+    vm = record_answer(vm, answer(3), "VALID", None, terms(4), T0 + 3 * HOUR)
+    assert (vm.pending_reboot, vm.lowered_from) == (None, None)  # raised back: nothing pending
+
+
+def test_a_state_marked_tampered_is_invalid_and_adds_no_vcpu() -> None:
+    vm = replace(licensed_vm(vcpus=4), usable_vcpus=2, tampered="allowed_vcpus is 8")
+    assessment = assess(vm, T0)
+    assert assessment.status is Status.INVALID
+    assert assessment.detail == (
+        "licence state failed verification (tampered?): allowed_vcpus is 8"
+    )
+    assert cpu_add(vm, 2) == (vm, 0)
+    assert assess(replace(fresh_vm(), tampered="x"), T0).status is Status.INVALID
+
+
+def test_a_genuine_document_clears_the_mark() -> None:
+    vm = replace(licensed_vm(), tampered="edited")
+    assert record_answer(vm, answer(1), "STOPPED", None, None, T0).tampered is None
+    assert record_activation(vm, LICENCE, terms(2), T0).tampered is None
+    assert record_failure(vm, "down", T0).tampered == "edited"  # a failure proves nothing
+
+
+def test_the_whole_state_survives_a_round_trip() -> None:
+    vm = record_answer(licensed_vm(vcpus=4), answer(1), "VALID", None, terms(2), T0 + HOUR)
+    vm = record_answer(vm, answer(2), "STOPPED", "why", None, T0 + 2 * HOUR)
+    vm = replace(record_failure(vm, "down", T0 + 3 * HOUR), tampered="edited", clock_offset=60)
+    data = to_json(vm)
+    assert data["answer"] == answer(2).document
+    assert data["answer_nonce"] == answer(2).nonce
+    assert data["lowered_from_nonce"] == LICENCE.nonce
+    assert from_json(data) == vm
+
+
+def test_a_format_1_state_is_refused() -> None:
+    with pytest.raises(StateError, match="format 1"):
+        from_json({**to_json(licensed_vm()), "format": 1})
