@@ -298,6 +298,50 @@ def token_body(seeded: Seeded) -> dict[str, Any]:
 # --------------------------------------------------------------------------- run
 
 
+def bench_env(url: str, folder: Path, **extra: str) -> dict[str, str]:
+    """The environment of the servers: the seeded database and the benchmark's secret."""
+    return {
+        **os.environ,
+        "POINTFLEX_DATABASE_URL": url,
+        "POINTFLEX_DATA_DIR": str(folder),
+        "POINTFLEX_SECRET_KEY": SECRET,
+        "BENCH_DATABASE_URL": url,
+        **extra,
+    }
+
+
+@dataclass
+class Measurements:
+    """The scenarios of one worker count, each driven with the same load."""
+
+    args: argparse.Namespace
+    folder: Path
+    env: dict[str, str]
+    results: dict[str, dict[str, float]] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
+
+    def measure(self, name: str, base_url: str, workload: Workload, **extra: Any) -> None:
+        load = {"clients": self.args.clients, "duration": self.args.duration}
+        outcome = asyncio.run(drive(base_url, workload, warmup=self.args.warmup, **load, **extra))
+        self.results[name] = outcome.figures()
+        if outcome.errors:
+            self.errors.append(f"{name}: {outcome.errors} errors, first: {outcome.first_error}")
+
+    def baseline(self, workers: int, serials: list[str]) -> None:
+        """The bare app: one POST, one primary-key SELECT."""
+        command = [sys.executable, "-m", "bench.bare_app", "--workers", str(workers)]
+        bare = Server(f"bare-{workers}", command, self.env, self.folder)
+        try:
+            bare.wait_until_up("/docs")
+            self.measure("baseline", bare.base_url, Baseline(serials))
+        finally:
+            bare.stop()
+
+    def pointflex(self, workers: int) -> Server:
+        command = [*pointflex_command(), "serve", "--workers", str(workers)]
+        return Server(f"pointflex-{workers}", command, self.env, self.folder)
+
+
 def run_workers(
     args: argparse.Namespace,
     url: str,
@@ -306,42 +350,11 @@ def run_workers(
     state: dict[str, bool],
     workers: int,
 ) -> dict[str, Any]:
-    env = {
-        **os.environ,
-        "POINTFLEX_DATABASE_URL": url,
-        "POINTFLEX_DATA_DIR": str(folder),
-        "POINTFLEX_SECRET_KEY": SECRET,
-        "POINTFLEX_RATE_LIMIT_PER_SECOND": "0",  # 0 disables the per-user limiter
-        "BENCH_DATABASE_URL": url,
-    }
-    load = {"clients": args.clients, "duration": args.duration, "warmup": args.warmup}
-    results: dict[str, dict[str, float]] = {}
-    errors: list[str] = []
+    # POINTFLEX_RATE_LIMIT_PER_SECOND=0 switches the per-user limiter off.
+    run = Measurements(args, folder, bench_env(url, folder, POINTFLEX_RATE_LIMIT_PER_SECOND="0"))
+    run.baseline(workers, seeded.listed)
 
-    def measure(name: str, base_url: str, workload: Workload, **extra: Any) -> None:
-        outcome = asyncio.run(drive(base_url, workload, **load, **extra))
-        results[name] = outcome.figures()
-        if outcome.errors:
-            errors.append(f"{name}: {outcome.errors} errors, first: {outcome.first_error}")
-
-    bare = Server(
-        f"bare-{workers}",
-        [sys.executable, "-m", "bench.bare_app", "--workers", str(workers)],
-        env,
-        folder,
-    )
-    try:
-        bare.wait_until_up("/docs")
-        measure("baseline", bare.base_url, Baseline(seeded.listed))
-    finally:
-        bare.stop()
-
-    served = Server(
-        f"pointflex-{workers}",
-        [*pointflex_command(), "serve", "--workers", str(workers)],
-        env,
-        folder,
-    )
+    served = run.pointflex(workers)
     try:
         served.wait_until_up("/api/pointflex/openapi.json")
         auth = bearer(served.base_url, seeded)
@@ -351,14 +364,14 @@ def run_workers(
         )
         if len(probe.json()["entitlements"]) != LISTED:
             raise SystemExit(f"entitlements/list answered {len(probe.json()['entitlements'])}")
-        measure("list", served.base_url, listing, headers=auth)
-        measure(
+        run.measure("list", served.base_url, listing, headers=auth)
+        run.measure(
             "mutations", served.base_url, Mutations(seeded.extra, args.clients, state), headers=auth
         )
-        measure("token", served.base_url, Fixed("/api/v1/oauth/token/", token_body(seeded)))
+        run.measure("token", served.base_url, Fixed("/api/v1/oauth/token/", token_body(seeded)))
     finally:
         served.stop()
-    return {"scenarios": results, "errors": errors}
+    return {"scenarios": run.results, "errors": run.errors}
 
 
 def report(

@@ -26,7 +26,6 @@ bench/results/licence-<backend>-<workers>.json.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import os
 import secrets
@@ -40,8 +39,8 @@ from typing import Any
 
 import httpx
 
-from bench.api import OPERATOR, Baseline, Server, Workload, drive, pointflex_command
-from bench.common import RESULTS, SECRET, fresh_database, runtime
+from bench.api import OPERATOR, Measurements, Workload, bench_env
+from bench.common import RESULTS, fresh_database, runtime
 from pointflex.domain.programs import ProgramKind
 from pointflex.services import accounts, configs, entitlements, programs
 from pointflex_verify import KeySet, verify_answer, verify_licence
@@ -165,51 +164,20 @@ def check_signatures(base_url: str, licences: list[dict[str, Any]]) -> int:
 def run_workers(
     args: argparse.Namespace, url: str, folder: Path, seeded: Seeded, pool: int, workers: int
 ) -> dict[str, Any]:
-    env = {
-        **os.environ,
-        "POINTFLEX_DATABASE_URL": url,
-        "POINTFLEX_DATA_DIR": str(folder),
-        "POINTFLEX_SECRET_KEY": SECRET,
-        "BENCH_DATABASE_URL": url,
-    }
-    load = {"clients": args.clients, "duration": args.duration, "warmup": args.warmup}
-    results: dict[str, dict[str, float]] = {}
-    errors: list[str] = []
-
-    def measure(name: str, base_url: str, workload: Workload) -> None:
-        outcome = asyncio.run(drive(base_url, workload, **load))
-        results[name] = outcome.figures()
-        if outcome.errors:
-            errors.append(f"{name}: {outcome.errors} errors, first: {outcome.first_error}")
-
-    bare = Server(
-        f"bare-{workers}",
-        [sys.executable, "-m", "bench.bare_app", "--workers", str(workers)],
-        env,
-        folder,
-    )
-    try:
-        bare.wait_until_up("/docs")
-        measure("baseline", bare.base_url, Baseline(seeded.serials))
-    finally:
-        bare.stop()
-    served = Server(
-        f"pointflex-{workers}",
-        [*pointflex_command(), "serve", "--workers", str(workers)],
-        env,
-        folder,
-    )
+    run = Measurements(args, folder, bench_env(url, folder))
+    run.baseline(workers, seeded.serials)
+    served = run.pointflex(workers)
     try:
         served.wait_until_up(f"{LICENCE}/keys")
         activations = Activations(seeded.tokens[pool])
-        measure("activate", served.base_url, activations)
+        run.measure("activate", served.base_url, activations)
         if not activations.licences:
-            raise SystemExit(f"no activation succeeded: {errors}")
-        measure("validate", served.base_url, Validations(activations.licences, args.clients))
+            raise SystemExit(f"no activation succeeded: {run.errors}")
+        run.measure("validate", served.base_url, Validations(activations.licences, args.clients))
         verified = check_signatures(served.base_url, activations.licences)
     finally:
         served.stop()
-    return {"scenarios": results, "errors": errors, "verified": verified}
+    return {"scenarios": run.results, "errors": run.errors, "verified": verified}
 
 
 def report(args: argparse.Namespace, workers: int, measured: dict[str, Any]) -> Path:
