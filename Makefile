@@ -22,7 +22,7 @@ install: $(STAMP) ## create .venv and install pointflex with its dev tools
 
 LOCAL := POINTFLEX_DATA_DIR=var POINTFLEX_DATABASE_URL=sqlite:///var/pointflex.db
 
-run: $(STAMP) ## run pointflex on SQLite (./var/pointflex.db) with demo data, at http://127.0.0.1:8000
+run: $(STAMP) ## run pointflex (portal and API) on SQLite (./var/pointflex.db) with demo data, at http://127.0.0.1:8000
 	mkdir -p var
 	$(LOCAL) $(BIN)/pointflex db upgrade
 	$(LOCAL) $(BIN)/pointflex demo --if-empty
@@ -38,7 +38,7 @@ test-sqlite: $(STAMP)
 
 test-postgres: $(STAMP)
 	POINTFLEX_TEST_BACKEND=postgres POINTFLEX_TEST_POSTGRES_URL=$(PG_URL) \
-		$(BIN)/pytest -q $(PYTEST_ARGS) tests/integration tests/cli tests/api tests/e2e
+		$(BIN)/pytest -q $(PYTEST_ARGS) tests/integration tests/cli tests/api tests/web tests/e2e
 
 lint: $(STAMP) ## ruff and mypy
 	$(BIN)/ruff check src tests bench

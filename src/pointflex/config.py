@@ -81,6 +81,21 @@ class Settings(BaseSettings):
     licence_failure_window_seconds: int = Field(
         default=900, ge=1, description="window over which failed activations are counted"
     )
+    portal_session_idle_seconds: int = Field(
+        default=1800,
+        ge=60,
+        description="a portal session unused for this long ends; the user signs in again",
+    )
+    portal_session_absolute_seconds: int = Field(
+        default=12 * 3600,
+        ge=60,
+        description="a portal session ends this long after sign-in, however busy",
+    )
+    portal_cookie_secure: bool = Field(
+        default=False,
+        description="always mark the portal's session cookie Secure (HTTPS only); set it when "
+        "TLS ends at a proxy that forwards plain HTTP. Requests over https get it anyway",
+    )
     signing_key_cache_seconds: float = Field(
         default=10.0,
         ge=0,

@@ -11,7 +11,8 @@ from sqlalchemy import Engine, func, select, text
 
 from pointflex.bootstrap import Runtime
 from pointflex.domain.entitlements import Status
-from pointflex.services import auth
+from pointflex.services import auth, portal_users
+from pointflex.services.api_users import Permission
 from pointflex.services.context import read
 from pointflex.services.entitlement_views import EntitlementFilter, iter_entitlements
 from pointflex.store.tables import (
@@ -45,6 +46,16 @@ def assert_working_login(stdout: str, rt: Runtime) -> None:
     username, password = lines["user"], lines["Password"].split()[0]
     pair = auth.password_grant(rt, username, password, "flexvm", "127.0.0.1")
     assert len(pair.access_token) == 30
+    assert_working_portal_login(stdout, rt)
+
+
+def assert_working_portal_login(stdout: str, rt: Runtime) -> None:
+    """... and an Admin portal user of the demo's first organisation, with its URL."""
+    lines = [line for line in stdout.splitlines() if line.startswith("Portal")]
+    assert lines[0].split()[1] == "http://127.0.0.1:8000/", lines
+    shown = {line.split()[1]: line.split()[2] for line in lines[1:]}
+    user = portal_users.sign_in(rt, shown["user"], shown["password"], "127.0.0.1")
+    assert user.permission is Permission.ADMIN and user.organization_id is not None
 
 
 def shown_statuses(rt: Runtime) -> Counter[Status]:

@@ -1,4 +1,5 @@
-"""The ASGI application: FortiFlex v2 routes, the token service and pointflex's own API."""
+"""The ASGI application: FortiFlex v2 routes, the token service, pointflex's own API and the
+web portal."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from pointflex.api.paths import PathNormaliser
 from pointflex.api.ratelimit import RateLimitMiddleware
 from pointflex.api.request_ids import RequestIdMiddleware
 from pointflex.bootstrap import Runtime
+from pointflex.web import routes as portal
 
 FORTIFLEX_V2 = "/ES/api/fortiflex/v2"
 FLEXVM_V1 = "/ES/api/flexvm/v1"
@@ -42,6 +44,8 @@ def create_app(runtime: Runtime) -> FastAPI:
         app.include_router(module.router, prefix=FORTIFLEX_V2)
     app.include_router(flexvm_v1.router, prefix=FLEXVM_V1)
     app.include_router(licence_routes.router)
+    # The web portal: its pages, static files, HTML error pages and security headers.
+    portal.mount(app)
     # Middleware runs outermost first, i.e. in the reverse order of these lines: unexpected
     # errors become a 500 envelope, paths are normalised, the request id is set, the caller's
     # rate is checked, then a retried Idempotency-Key is answered from storage.

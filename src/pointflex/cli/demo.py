@@ -15,6 +15,7 @@ from pointflex.services.demo import (
     DemoOptions,
     DemoSummary,
     demo_credentials,
+    demo_portal_credentials,
 )
 from pointflex.services.demo import run_demo as seed_demo
 
@@ -48,8 +49,19 @@ def demo(
     print_summary(summary, time.perf_counter() - started)
     with runtime() as rt:
         credentials = demo_credentials(rt, cli_actor())
+        portal = demo_portal_credentials(rt, cli_actor())
+    if portal is not None:
+        print_portal(*portal)
     if credentials is not None:
         print_login(*credentials)
+
+
+def print_portal(username: str, password: str) -> None:
+    """Where to sign in to the web portal, and as whom."""
+    out = console()
+    out.print(f"Portal          {BASE_URL}/   (after 'pointflex serve')")
+    out.print(f"Portal user     {username}")
+    out.print(f"Portal password {password}   (new on every run)")
 
 
 def print_login(username: str, password: str) -> None:

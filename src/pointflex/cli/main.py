@@ -16,6 +16,7 @@ from pointflex.cli import (
     prices,
     programs,
     serve,
+    users,
 )
 from pointflex.cli.common import PointflexGroup
 
@@ -37,6 +38,7 @@ app.add_typer(points.app, name="points")
 app.add_typer(prices.app, name="prices")
 app.add_typer(api_users.app, name="api-users")
 app.add_typer(keys.app, name="keys")
+app.add_typer(users.app, name="users")
 app.command(name="demo")(demo.demo)
 app.command(name="serve")(serve.serve)
 

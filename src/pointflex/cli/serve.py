@@ -37,7 +37,7 @@ def serve(
         ),
     ] = 1,
 ) -> None:
-    """Serve the FortiFlex v2 API, the token service and pointflex's own API over HTTP."""
+    """Serve the web portal, the FortiFlex v2 API, the token service and pointflex's own API."""
     with runtime() as rt:
         # Also creates the secret key on first start, before any worker could race for it.
         current, head = revisions(rt.engine)
@@ -48,6 +48,7 @@ def serve(
         )
     base = f"http://{_url_host(host)}:{port}"
     out = console()
+    out.print(f"Portal:            {base}/", soft_wrap=True)
     out.print(f"FortiFlex v2 API:  {base}{FORTIFLEX_V2}", soft_wrap=True)
     out.print(f"Token URL:         {base}/api/v1/oauth/token/", soft_wrap=True)
     out.print(f"OpenAPI docs:      {base}/api/pointflex/docs", soft_wrap=True)

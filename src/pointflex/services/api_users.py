@@ -8,7 +8,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol
 
 from argon2 import PasswordHasher
 from sqlalchemy import Connection, insert, select, update
@@ -60,30 +60,66 @@ def new_password() -> str:
     return secrets.token_urlsafe(24)
 
 
-def scope_accounts(conn: Connection, user: ApiUser) -> frozenset[int]:
+class Scoped(Protocol):
+    """Anyone scoped like an API user (portal users are too): one account or one organisation."""
+
+    @property
+    def account_id(self) -> int | None: ...
+
+    @property
+    def organization_id(self) -> int | None: ...
+
+
+def scope_accounts(conn: Connection, user: Scoped) -> frozenset[int]:
     if user.account_id is not None:
         return frozenset({user.account_id})
     assert user.organization_id is not None
     return frozenset(organization_accounts(conn, user.organization_id))
 
 
-def actor_for(conn: Connection, user: ApiUser, request_id: str | None = None) -> Actor:
+def scoped_actor(
+    conn: Connection,
+    name: str,
+    permission: Permission,
+    scope: Scoped,
+    *,
+    api_user_id: int | None = None,
+    request_id: str | None = None,
+) -> Actor:
+    """The actor for a permission and scope; API and portal users share it, so both see and
+    may do exactly the same things (R63–R65)."""
     extra = {"request_id": request_id} if request_id else {}
     return Actor(
-        name=f"api:{user.username}",
-        account_ids=scope_accounts(conn, user),
-        can_write=user.permission is not Permission.READONLY,
-        is_admin=user.permission is Permission.ADMIN,
-        api_user_id=user.id,
+        name=name,
+        account_ids=scope_accounts(conn, scope),
+        can_write=permission is not Permission.READONLY,
+        is_admin=permission is Permission.ADMIN,
+        api_user_id=api_user_id,
         **extra,
     )
 
 
-def _check_scope(
-    conn: Connection, actor: Actor, account_id: int | None, organization_id: int | None
+def actor_for(conn: Connection, user: ApiUser, request_id: str | None = None) -> Actor:
+    return scoped_actor(
+        conn,
+        f"api:{user.username}",
+        user.permission,
+        user,
+        api_user_id=user.id,
+        request_id=request_id,
+    )
+
+
+def check_scope(
+    conn: Connection,
+    actor: Actor,
+    account_id: int | None,
+    organization_id: int | None,
+    who: str = "an API user",
 ) -> None:
+    """The scope names one existing account or organisation, inside the actor's own scope."""
     if (account_id is None) == (organization_id is None):
-        raise InvalidInput("an API user is scoped to exactly one account or one organisation")
+        raise InvalidInput(f"{who} is scoped to exactly one account or one organisation")
     if account_id is not None:
         get_account(conn, account_id)
         actor.require_account(account_id)
@@ -116,7 +152,7 @@ def create_api_user(
     password = new_password()
     now = rt.now()
     with write(rt) as conn:
-        _check_scope(conn, actor, account_id, organization_id)
+        check_scope(conn, actor, account_id, organization_id)
         user_id = conn.execute(
             insert(api_users).values(
                 username=str(uuid.uuid4()).upper(),

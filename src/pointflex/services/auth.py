@@ -60,16 +60,16 @@ def password_grant(
 ) -> TokenPair:
     """Sign in with an API user's credentials."""
     now = rt.now()
-    _check_throttle(rt, username, client_address, now)
+    check_throttle(rt, username, client_address, now)
     with read(rt) as conn:
         found = find_api_user(conn, username.strip().upper())
     if not _password_matches(found, password) or client_id not in rt.settings.oauth_client_ids:
-        _record_failure(rt, username, client_address, now)
+        record_failure(rt, username, client_address, now)
         raise AuthenticationFailed("invalid username, password or client_id")
     assert found is not None
     user = found[0]
     if user.disabled_at is not None:
-        _record_failure(rt, username, client_address, now)
+        record_failure(rt, username, client_address, now)
         raise AuthenticationFailed("this API user is disabled")
     with write(rt) as conn:
         return _issue(rt, conn, user, client_id, now)
@@ -81,10 +81,16 @@ _VERIFYING = threading.BoundedSemaphore(os.cpu_count() or 1)
 
 
 def _password_matches(found: tuple[ApiUser, str] | None, password: str) -> bool:
+    return verify_password(found[1] if found else None, password)
+
+
+def verify_password(password_hash: str | None, password: str) -> bool:
+    """Whether ``password`` matches; with no hash (unknown user) a dummy one is verified, so
+    that the time taken does not reveal which user names exist. Shared with the portal."""
     try:
         with _VERIFYING:
-            matched = HASHER.verify(found[1] if found else _DUMMY_HASH, password)
-        return matched and found is not None
+            matched = HASHER.verify(password_hash or _DUMMY_HASH, password)
+        return matched and password_hash is not None
     except (VerificationError, InvalidHashError):
         return False
 
@@ -98,7 +104,7 @@ def refresh_grant(
     revoked, so whoever holds the copy is locked out with the owner, who signs in again.
     """
     now = rt.now()
-    _check_throttle(rt, "", client_address, now)
+    check_throttle(rt, "", client_address, now)
     replayed = False
     with write(rt) as conn:
         row = conn.execute(
@@ -122,7 +128,7 @@ def refresh_grant(
             return _issue(rt, conn, user, client_id, now)
     if replayed:
         forget_callers(rt)
-    _record_failure(rt, "", client_address, now)
+    record_failure(rt, "", client_address, now)
     raise AuthenticationFailed("invalid or expired refresh token")
 
 
@@ -232,7 +238,8 @@ def _revoke_user(conn: Connection, user_id: int, now: datetime) -> None:
     )
 
 
-def _check_throttle(rt: Runtime, username: str, address: str, now: datetime) -> None:
+def check_throttle(rt: Runtime, username: str, address: str, now: datetime) -> None:
+    """Throttled if the user or the address failed too often lately (API and portal alike)."""
     since = now - timedelta(seconds=rt.settings.auth_window_seconds)
     limits = [(auth_failures.c.client_address, address, rt.settings.auth_max_failures_per_address)]
     if username:
@@ -258,7 +265,7 @@ def _check_throttle(rt: Runtime, username: str, address: str, now: datetime) -> 
                 )
 
 
-def _record_failure(rt: Runtime, username: str, address: str, now: datetime) -> None:
+def record_failure(rt: Runtime, username: str, address: str, now: datetime) -> None:
     """Committed on its own: the failure must count even though the request fails."""
     with write(rt) as conn:
         conn.execute(

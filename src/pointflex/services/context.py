@@ -25,7 +25,7 @@ class Actor:
     account_ids: frozenset[int] | None = None
     can_write: bool = True
     request_id: str = field(default_factory=lambda: uuid.uuid4().hex)
-    is_admin: bool = True  # may manage API users within its scope
+    is_admin: bool = True  # may manage API and portal users within its scope
     api_user_id: int | None = None
 
     def sees(self, account_id: int) -> bool:
@@ -43,7 +43,7 @@ class Actor:
 
     def require_admin(self) -> None:
         if not self.is_admin:
-            raise Forbidden("managing API users needs Admin permission")
+            raise Forbidden("managing API and portal users needs Admin permission")
 
 
 SYSTEM = Actor(name="system")

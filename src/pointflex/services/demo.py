@@ -658,3 +658,33 @@ def demo_credentials(rt: Runtime, actor: Actor) -> tuple[str, str] | None:
         description=DEMO_API_USER,
     )
     return user.username, password
+
+
+DEMO_PORTAL_USER = "admin@acme.example"
+
+
+def demo_portal_credentials(rt: Runtime, actor: Actor) -> tuple[str, str] | None:
+    """An Admin portal user for the demo's first organisation, with a fresh password (each
+    call resets it: it is stored only as a hash); None when there is no organisation."""
+    from sqlalchemy import select
+
+    from pointflex.errors import NotFound
+    from pointflex.services import portal_users
+    from pointflex.services.api_users import Permission
+    from pointflex.store.tables import organizations
+
+    with rt.engine.connect() as conn:
+        org = conn.execute(select(organizations.c.id).order_by(organizations.c.id)).scalar()
+    if org is None:
+        return None
+    try:
+        return DEMO_PORTAL_USER, portal_users.reset_portal_password(rt, actor, DEMO_PORTAL_USER)
+    except NotFound:
+        _, password = portal_users.create_portal_user(
+            rt,
+            actor,
+            DEMO_PORTAL_USER,
+            permission=Permission.ADMIN,
+            organization_id=org,
+        )
+        return DEMO_PORTAL_USER, password

@@ -291,6 +291,38 @@ idempotency_keys = Table(
     Index("ix_idempotency_keys_created", "created_at"),
 )
 
+# --------------------------------------------------------------------------- portal
+
+# People who sign in to the web portal. Permission and scope work exactly as for API users
+# (R63–R65); the username is chosen by the operator (an e-mail address, say), stored lower-case.
+portal_users = Table(
+    "portal_users",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("username", String(100), nullable=False, unique=True),
+    Column("password_hash", String(200), nullable=False),
+    Column("permission", String(10), nullable=False),  # ADMIN, READWRITE, READONLY
+    Column("account_id", ForeignKey("accounts.id"), nullable=True),
+    Column("organization_id", ForeignKey("organizations.id"), nullable=True),
+    Column("disabled_at", UTCDateTime, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+# Signed-in browsers. The cookie holds a random token; only its SHA-256 is stored, so a
+# database dump does not hand out sessions. Each session has its own CSRF token.
+portal_sessions = Table(
+    "portal_sessions",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("user_id", ForeignKey("portal_users.id"), nullable=False, index=True),
+    Column("csrf_token", String(64), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),  # the absolute limit
+    Column("last_seen_at", UTCDateTime, nullable=False),  # for the idle limit
+    Column("revoked_at", UTCDateTime, nullable=True),
+    Index("ix_portal_sessions_expires", "expires_at"),
+)
+
 # --------------------------------------------------------------------------- licences
 
 # Ed25519 keys that sign licences and validation answers. The private key is stored only

@@ -1,0 +1,31 @@
+"""``GET /``: the dashboard, one card per program the user sees."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, time
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request, Response
+
+from pointflex.services.context import Actor
+from pointflex.services.dashboard import ProgramDashboard, dashboard
+from pointflex.web.deps import portal_actor, runtime
+from pointflex.web.render import render
+
+router = APIRouter()
+
+
+def chart_data(program: ProgramDashboard) -> dict[str, Any]:
+    """What portal.js hands to uPlot: x as Unix seconds (each day's midnight UTC), y points."""
+    return {
+        "label": "Points per day",
+        "x": [int(datetime.combine(d, time(), UTC).timestamp()) for d, _ in program.daily],
+        "y": [float(points) for _, points in program.daily],
+    }
+
+
+@router.get("/")
+def dashboard_page(request: Request, actor: Actor = Depends(portal_actor)) -> Response:
+    programs = dashboard(runtime(request), actor)
+    charts = {p.serial: chart_data(p) for p in programs}
+    return render(request, "dashboard.html", title="Dashboard", programs=programs, charts=charts)

@@ -1,0 +1,26 @@
+"""Which requests belong to the portal (HTML pages) and which to the APIs (JSON)."""
+
+from __future__ import annotations
+
+# Everything the APIs answer lives under these; every other path is the portal's.
+API_PREFIXES = ("/ES/api/", "/api/", "/.well-known/")
+
+
+def is_api_path(path: str) -> bool:
+    # Matched case-insensitively: clients send /es/api/ too (the path normaliser fixes it
+    # before routing, but error handlers may see a request that never reached it).
+    lowered = path.lower()
+    return lowered in ("/es/api", "/api") or any(
+        lowered.startswith(p.lower()) for p in API_PREFIXES
+    )
+
+
+def is_portal_path(path: str) -> bool:
+    return not is_api_path(path)
+
+
+def safe_next(target: str | None) -> str:
+    """A local path to return to after signing in; anything else (another site) is "/"."""
+    if not target or not target.startswith("/") or target.startswith(("//", "/\\")):
+        return "/"
+    return target
