@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import signal
 import socket
-import statistics
 import subprocess
 import sys
 import time
@@ -14,6 +13,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+import uvicorn
 from fastapi import FastAPI
 
 from pointflex.api.app import FORTIFLEX_V2
@@ -24,7 +24,7 @@ from pointflex.services.api_users import Permission, create_api_user
 from tests.builders import OPERATOR, World
 from tests.cli.conftest import Cli, assert_one_red_line
 
-STARTUP_SECONDS = 30
+STARTUP_SECONDS = 90  # two workers on a busy two-core machine take a while
 
 
 def _free_port() -> int:
@@ -112,12 +112,6 @@ def server(request: pytest.FixtureRequest, settings: Settings) -> Iterator[tuple
     found[0].stop()
 
 
-def _timed(http: httpx.Client, headers: dict[str, str]) -> float:
-    start = time.perf_counter()
-    assert http.post(f"{FORTIFLEX_V2}/programs/list", headers=headers).status_code == 200
-    return time.perf_counter() - start
-
-
 def test_serve_answers_a_token_request_and_a_fortiflex_call(
     server: tuple[Server, int], credentials: tuple[str, str], acme: World
 ) -> None:
@@ -136,11 +130,7 @@ def test_serve_answers_a_token_request_and_a_fortiflex_call(
         assert token.status_code == 200, token.text
         bearer = {"Authorization": f"Bearer {token.json()['access_token']}"}
         listed = http.post(f"{FORTIFLEX_V2}/programs/list", headers=bearer)
-        latencies = [_timed(http, bearer) for _ in range(15)]
     assert listed.status_code == 200, listed.text
-    # Nagle's algorithm left on would hold each small answer for the client's delayed ACK
-    # (about 40 ms); the median is far below that when the server sets TCP_NODELAY.
-    assert statistics.median(latencies) < 0.030, latencies
     assert {p["serialNumber"] for p in listed.json()["programs"]} == {acme.prepaid, acme.postpaid}
 
     running.stop()
@@ -168,3 +158,14 @@ def test_the_worker_factory_builds_the_app_from_the_settings(
     assert app.state.runtime.settings.database_url == settings.database_url
     assert serve.FORTIFLEX_V2 == FORTIFLEX_V2
     app.state.runtime.engine.dispose()
+
+
+def test_the_socket_shared_by_several_workers_has_nagle_switched_off() -> None:
+    """Nagle's algorithm left on would hold each small answer for the client's delayed ACK
+    (about 40 ms): uvicorn does not switch it off on a socket it binds for several workers."""
+    config = uvicorn.Config(serve.FACTORY, factory=True, host="127.0.0.1", port=_free_port())
+    sock = serve.shared_socket(config)
+    try:
+        assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0
+    finally:
+        sock.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import sys
 from typing import TYPE_CHECKING, Annotated
 
@@ -12,6 +13,7 @@ from pointflex.cli.common import console, fail, load_settings, runtime
 from pointflex.cli.db import revisions
 
 if TYPE_CHECKING:
+    import uvicorn
     from fastapi import FastAPI
 
 FACTORY = "pointflex.cli.serve:app_factory"
@@ -70,15 +72,18 @@ def _run_workers(host: str, port: int, workers: int) -> None:
     for the client's delayed ACK (about 40 ms). Accepted connections inherit the option from
     the listening socket.
     """
-    import socket
-
     import uvicorn
     from uvicorn.supervisors import Multiprocess
 
     config = uvicorn.Config(FACTORY, factory=True, host=host, port=port, workers=workers)
+    Multiprocess(config, sockets=[shared_socket(config)]).run()
+
+
+def shared_socket(config: uvicorn.Config) -> socket.socket:
+    """The listening socket the workers share, with Nagle's algorithm off (see above)."""
     sock = config.bind_socket()
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    Multiprocess(config, sockets=[sock]).run()
+    return sock
 
 
 def _url_host(host: str) -> str:
