@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, func, insert, select, update
 
 from pointflex.bootstrap import Runtime
 from pointflex.domain.catalog import ParamValues
@@ -14,7 +14,7 @@ from pointflex.errors import InvalidInput, NotFound
 from pointflex.services.accounts import get_account
 from pointflex.services.context import Actor, audit, read, write
 from pointflex.services.programs import load_program, visible_program
-from pointflex.store.tables import config_versions, configurations
+from pointflex.store.tables import config_versions, configurations, entitlements
 
 C = configurations
 
@@ -262,3 +262,20 @@ def get_config(rt: Runtime, actor: Actor, config_id: int) -> Config:
 
 def program_timezone(conn: Connection, config: Config) -> str:
     return load_program(conn, config.program_serial).timezone
+
+
+def entitlement_counts(rt: Runtime, actor: Actor, config_ids: list[int]) -> dict[int, int]:
+    """How many managed (not removed) entitlements use each configuration (R52: a change
+    applies to all of them); configurations without any are left out."""
+    if not config_ids:
+        return {}
+    E = entitlements
+    query = (
+        select(E.c.config_id, func.count())
+        .where(E.c.config_id.in_(sorted(set(config_ids))), E.c.removed_at.is_(None))
+        .group_by(E.c.config_id)
+    )
+    if actor.account_ids is not None:
+        query = query.where(E.c.account_id.in_(sorted(actor.account_ids)))
+    with read(rt) as conn:
+        return {int(config_id): int(count) for config_id, count in conn.execute(query).all()}

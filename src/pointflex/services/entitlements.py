@@ -267,6 +267,11 @@ def create_hardware(
         return load_records(rt, conn, actor, wanted)
 
 
+def is_device_serial(serial: str) -> bool:
+    """Whether ``serial`` (any case, surrounding spaces ignored) looks like a device serial."""
+    return bool(_HW_SERIAL.match(serial.strip().upper()))
+
+
 def _check_hardware_serials(rt: Runtime, serials: Sequence[str]) -> list[str]:
     wanted = [s.strip().upper() for s in serials if s and s.strip()]
     if not wanted:

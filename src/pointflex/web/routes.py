@@ -9,11 +9,11 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from pointflex.web import csrf, dashboard, errors, login
+from pointflex.web import configs, create, csrf, dashboard, errors, login
 from pointflex.web.render import STATIC
 from pointflex.web.security import SecurityHeaders
 
-PAGES = (login, dashboard)
+PAGES = (login, dashboard, configs, create)
 
 
 def portal_router() -> APIRouter:
