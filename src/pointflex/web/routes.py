@@ -9,11 +9,12 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from pointflex.web import configs, create, csrf, dashboard, errors, login
+from pointflex.web import assets, configs, create, csrf, dashboard, details, errors, login
 from pointflex.web.render import STATIC
 from pointflex.web.security import SecurityHeaders
 
-PAGES = (login, dashboard, configs, create)
+# details last: its GET /assets/{serial} must not shadow fixed /assets/... paths.
+PAGES = (login, dashboard, assets, configs, create, details)
 
 
 def portal_router() -> APIRouter:
