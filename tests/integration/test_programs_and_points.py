@@ -13,10 +13,11 @@ from pointflex.clock import ManualClock
 from pointflex.domain.dates import day_start
 from pointflex.domain.entitlements import Status
 from pointflex.domain.programs import ProgramKind
-from pointflex.errors import AccountSuspended, InvalidInput, ProgramConflict
+from pointflex.errors import AccountSuspended, Forbidden, InvalidInput, ProgramConflict
 from pointflex.services import accounts, programs
 from pointflex.services import entitlements as ent
 from pointflex.services.accrual import accrue_through
+from pointflex.services.context import Actor
 from pointflex.services.entitlement_views import get_entitlement
 from pointflex.services.points import monthly_statement
 from pointflex.store.tables import point_ledger
@@ -90,6 +91,16 @@ def test_postpaid_program_has_no_balance_R4(rt: Runtime) -> None:
     w = world(rt)
     with pytest.raises(ProgramConflict):
         programs.balance(rt, OPERATOR, w.postpaid)
+
+
+def test_only_the_platform_operator_credits_points(rt: Runtime) -> None:
+    w = world(rt)
+    customer_admin = Actor(name="api:admin", account_ids=frozenset({w.root}), is_admin=True)
+    with pytest.raises(Forbidden):
+        programs.add_pack(rt, customer_admin, w.prepaid, 50_000)
+    with pytest.raises(Forbidden):
+        programs.adjust(rt, customer_admin, w.prepaid, Decimal("100"), "a gift to ourselves")
+    assert programs.balance(rt, OPERATOR, w.prepaid) == Decimal("0")
 
 
 def test_packs_hold_ten_or_fifty_thousand_points_R7(rt: Runtime) -> None:

@@ -14,7 +14,7 @@ from pointflex.bootstrap import Runtime
 from pointflex.domain import programs as rules
 from pointflex.domain.dates import local_day, zone
 from pointflex.domain.programs import GraceState, LedgerKind, ProgramKind
-from pointflex.errors import Duplicate, InvalidInput, NotFound, ProgramConflict
+from pointflex.errors import Duplicate, Forbidden, InvalidInput, NotFound, ProgramConflict
 from pointflex.services.accounts import get_account, organization_accounts
 from pointflex.services.context import Actor, audit, read, write
 from pointflex.store.tables import accrual_runs, point_ledger, programs
@@ -253,6 +253,10 @@ def _credit(
     note: str,
 ) -> Decimal:
     actor.require_write()
+    if actor.account_ids is not None:
+        # Points are bought, not typed in: a customer's own users (API or portal, however
+        # privileged in their scope) must never be able to credit their program.
+        raise Forbidden("point packs and adjustments are made by the platform operator")
     now = rt.now()
     with write(rt) as conn:
         program = visible_program(conn, actor, serial)
@@ -288,3 +292,39 @@ def _credit(
             after={"points": str(points), "balance": str(new_balance), "note": note},
         )
         return new_balance
+
+
+@dataclass(frozen=True)
+class LedgerEntry:
+    id: int
+    day: date
+    kind: LedgerKind
+    points: Decimal
+    reference: str
+    note: str
+    created_at: datetime
+    created_by: str
+
+
+def ledger(rt: Runtime, actor: Actor, serial: str) -> list[LedgerEntry]:
+    """A program's point ledger (packs, adjustments, forfeits), newest first."""
+    with read(rt) as conn:
+        visible_program(conn, actor, serial)
+        rows = conn.execute(
+            select(point_ledger)
+            .where(point_ledger.c.program_serial == serial)
+            .order_by(point_ledger.c.day.desc(), point_ledger.c.id.desc())
+        ).all()
+    return [
+        LedgerEntry(
+            id=r.id,
+            day=r.day,
+            kind=LedgerKind(r.kind),
+            points=Decimal(r.points),
+            reference=r.reference,
+            note=r.note,
+            created_at=r.created_at,
+            created_by=r.created_by,
+        )
+        for r in rows
+    ]
