@@ -9,12 +9,24 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from pointflex.web import assets, configs, create, csrf, dashboard, details, errors, login
+from pointflex.web import (
+    api_users_page,
+    assets,
+    audit,
+    configs,
+    create,
+    csrf,
+    dashboard,
+    details,
+    errors,
+    login,
+    programs,
+)
 from pointflex.web.render import STATIC
 from pointflex.web.security import SecurityHeaders
 
 # details last: its GET /assets/{serial} must not shadow fixed /assets/... paths.
-PAGES = (login, dashboard, assets, configs, create, details)
+PAGES = (login, dashboard, assets, configs, create, programs, audit, api_users_page, details)
 
 
 def portal_router() -> APIRouter:
