@@ -18,7 +18,11 @@ from pointflex.services import accounts, programs
 from pointflex.services import entitlements as ent
 from pointflex.services.accrual import accrue_through
 from pointflex.services.context import Actor
-from pointflex.services.entitlement_views import get_entitlement
+from pointflex.services.entitlement_views import (
+    EntitlementFilter,
+    get_entitlement,
+    iter_entitlements,
+)
 from pointflex.services.points import monthly_statement
 from pointflex.store.tables import point_ledger
 from tests.builders import OPERATOR, config, world
@@ -186,3 +190,32 @@ def test_anniversary_rolls_over_late_points_fully_and_early_points_at_half_R9(
         ).all()
     assert forfeits == [(date(2026, 1, 10), Decimal("-5000.00"))]
     assert programs.balance(rt, OPERATOR, program.serial) == Decimal("55000.00")
+
+
+def _listed(rt: Runtime, status: str) -> set[str]:
+    flt = EntitlementFilter(status=status)
+    with rt.engine.connect() as conn:
+        return {e.serial for e in iter_entitlements(rt, conn, OPERATOR, flt)}
+
+
+def test_status_filters_match_the_shown_status_not_the_stored_one(
+    rt: Runtime, clock: ManualClock
+) -> None:
+    clock.set(at(date(2026, 1, 1)))
+    w = world(rt)
+    cfg = config(rt, w.prepaid)
+    running, stopped, ending = (
+        e.serial for e in ent.create_vm(rt, OPERATOR, config_id=cfg.id, count=3, skip_pending=True)
+    )
+    (pending,) = (e.serial for e in ent.create_vm(rt, OPERATOR, config_id=cfg.id))
+    ent.stop(rt, OPERATOR, [stopped])
+    end = day_start(date(2026, 1, 20), LA)
+    ent.update_entitlement(rt, OPERATOR, ending, end=ent.EndChange(end))
+    clock.set(at(date(2026, 1, 25), 2))
+    accrue_through(rt, date(2026, 1, 24))  # no points: the prepaid program is in grace
+    # Stored ACTIVE, shown GRACE_PERIOD; stored ACTIVE with a passed end, shown EXPIRED.
+    assert _listed(rt, "GRACE_PERIOD") == {running}
+    assert _listed(rt, "ACTIVE") == set()
+    assert _listed(rt, "EXPIRED") == {ending}
+    assert _listed(rt, "STOPPED") == {stopped}
+    assert _listed(rt, "PENDING") == {pending}
