@@ -39,7 +39,7 @@ from typing import Any
 
 import httpx
 
-from bench.api import OPERATOR, Measurements, Workload, bench_env
+from bench.api import OPERATOR, Measurements, Workload, bench_env, load_options
 from bench.common import RESULTS, fresh_database, runtime
 from pointflex.domain.programs import ProgramKind
 from pointflex.services import accounts, configs, entitlements, programs
@@ -224,12 +224,7 @@ def report(args: argparse.Namespace, workers: int, measured: dict[str, Any]) -> 
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--backend", choices=["sqlite", "postgres"], default="postgres")
-    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
-    parser.add_argument("--clients", type=int, default=32)
-    parser.add_argument("--duration", type=float, default=10.0, help="seconds per scenario")
-    parser.add_argument("--warmup", type=float, default=1.0, help="seconds before measuring")
+    parser = load_options(__doc__)
     parser.add_argument("--tokens", type=int, default=6000, help="tokens per worker count")
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="pointflex-bench-licence-"))

@@ -6,53 +6,26 @@ clock by swapping the application's runtime, so tests stay isolated and cheap.
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
-from fastapi import FastAPI
 
-from pointflex.api.app import create_app
 from pointflex.bootstrap import Runtime
 from pointflex.services.api_users import Permission, create_api_user
 from tests.builders import OPERATOR
+from tests.live import LiveServer, live_app
 
 V2 = "/ES/api/fortiflex/v2"
 TOKEN_PATH = "/api/v1/oauth/token/"
 
 
-@dataclass
-class LiveServer:
-    app: FastAPI
-    base_url: str
-
-
 @pytest.fixture(scope="session")
 def live_server(database_template: str) -> Iterator[LiveServer]:
-    app = create_app(runtime=None)  # type: ignore[arg-type]  # each test installs its own
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    # Without it every small reply waits for the client's delayed ACK (about 40 ms).
-    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if time.monotonic() > deadline:
-            raise RuntimeError("the test server did not start")
-        time.sleep(0.02)
-    yield LiveServer(app, f"http://127.0.0.1:{port}")
-    server.should_exit = True
-    thread.join(timeout=5)
+    with live_app() as live:
+        yield live
 
 
 @dataclass

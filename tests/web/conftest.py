@@ -10,24 +10,19 @@ it expected with ``console_errors.allow(pattern)`` (e.g. the 403 of a refused re
 from __future__ import annotations
 
 import re
-import socket
-import threading
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-import uvicorn
-from fastapi import FastAPI
 from playwright.sync_api import Browser, ConsoleMessage, Page, sync_playwright
 
-from pointflex.api.app import create_app
 from pointflex.bootstrap import Runtime
 from pointflex.services import accounts
 from pointflex.services.api_users import Permission
 from pointflex.services.portal_users import PortalUser, create_portal_user
 from tests.builders import OPERATOR
+from tests.live import LiveServer, live_app
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -45,31 +40,10 @@ PHONE = {"width": 375, "height": 800}
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 
-@dataclass
-class LiveServer:
-    app: FastAPI
-    base_url: str
-
-
 @pytest.fixture(scope="session")
 def portal_server(database_template: str) -> Iterator[LiveServer]:
-    app = create_app(runtime=None)  # type: ignore[arg-type]  # each test installs its own
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if time.monotonic() > deadline:
-            raise RuntimeError("the test server did not start")
-        time.sleep(0.02)
-    yield LiveServer(app, f"http://127.0.0.1:{port}")
-    server.should_exit = True
-    thread.join(timeout=5)
+    with live_app() as live:
+        yield live
 
 
 @pytest.fixture

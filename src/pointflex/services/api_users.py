@@ -77,6 +77,11 @@ def scope_accounts(conn: Connection, user: Scoped) -> frozenset[int]:
     return frozenset(organization_accounts(conn, user.organization_id))
 
 
+def within_scope(conn: Connection, actor: Actor, user: Scoped) -> bool:
+    """Whether the whole of ``user``'s scope lies within what ``actor`` sees."""
+    return actor.account_ids is None or scope_accounts(conn, user) <= actor.account_ids
+
+
 def scoped_actor(
     conn: Connection,
     name: str,
@@ -204,7 +209,7 @@ def _visible(conn: Connection, actor: Actor, username: str) -> ApiUser:
     if found is None:
         raise NotFound(f"API user {username} not found")
     user = found[0]
-    if actor.account_ids is not None and not scope_accounts(conn, user) <= actor.account_ids:
+    if not within_scope(conn, actor, user):
         raise NotFound(f"API user {username} not found")
     return user
 
@@ -213,9 +218,7 @@ def list_api_users(rt: Runtime, actor: Actor) -> list[ApiUser]:
     actor.require_admin()
     with read(rt) as conn:
         users = [user_from_row(r) for r in conn.execute(select(api_users).order_by(api_users.c.id))]
-        if actor.account_ids is None:
-            return users
-        return [u for u in users if scope_accounts(conn, u) <= actor.account_ids]
+        return [u for u in users if within_scope(conn, actor, u)]
 
 
 def reset_password(rt: Runtime, actor: Actor, username: str) -> str:

@@ -23,8 +23,8 @@ from pointflex.services.api_users import (
     Permission,
     check_scope,
     new_password,
-    scope_accounts,
     scoped_actor,
+    within_scope,
 )
 from pointflex.services.context import Actor, audit, read, write
 from pointflex.store.tables import portal_sessions, portal_users
@@ -162,7 +162,7 @@ def _visible(conn: Connection, actor: Actor, username: str) -> PortalUser:
     if found is None:
         raise NotFound(f"portal user {normalise_username(username)} not found")
     user = found[0]
-    if actor.account_ids is not None and not scope_accounts(conn, user) <= actor.account_ids:
+    if not within_scope(conn, actor, user):
         raise NotFound(f"portal user {user.username} not found")
     return user
 
@@ -172,10 +172,7 @@ def list_portal_users(rt: Runtime, actor: Actor) -> list[PortalUser]:
     actor.require_admin()
     with read(rt) as conn:
         rows = conn.execute(select(portal_users).order_by(portal_users.c.username))
-        users = [portal_user_from_row(r) for r in rows]
-        if actor.account_ids is None:
-            return users
-        return [u for u in users if scope_accounts(conn, u) <= actor.account_ids]
+        return [u for u in map(portal_user_from_row, rows) if within_scope(conn, actor, u)]
 
 
 def reset_portal_password(
