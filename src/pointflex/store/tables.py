@@ -367,3 +367,51 @@ licences = Table(
     Column("superseded_by", String(40), nullable=True),
     Index("ix_licences_serial_issued", "serial", "issued_at"),
 )
+
+# --------------------------------------------------------------------------- scheduled jobs
+
+# One row per job name. A runner claims a job by moving ``lease_until`` forward in a single
+# UPDATE guarded by "the lease has run out": of several nodes running ``pointflex jobs run``,
+# exactly one wins each turn, on SQLite and PostgreSQL alike, and a crashed runner's lease
+# simply runs out.
+job_leases = Table(
+    "job_leases",
+    metadata,
+    Column("job", String(40), primary_key=True),
+    Column("holder", String(120), nullable=False, default=""),
+    Column("lease_until", UTCDateTime, nullable=True),
+)
+
+# Every run of a job: when, by whom, how long, what it did. Read by ``pointflex jobs status``
+# and the job-duration metrics.
+job_runs = Table(
+    "job_runs",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column("job", String(40), nullable=False),
+    Column("holder", String(120), nullable=False),
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("finished_at", UTCDateTime, nullable=False),
+    Column("duration_ms", Integer, nullable=False),
+    Column("ok", Boolean, nullable=False),
+    Column("detail", Text, nullable=False, default=""),
+    Index("ix_job_runs_job_started", "job", "started_at"),
+)
+
+# Hardware serials to be created at 03:00 program time on their start date (R39, R59).
+scheduled_activations = Table(
+    "scheduled_activations",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column("program_serial", ForeignKey("programs.serial"), nullable=False),
+    Column("config_id", ForeignKey("configurations.id"), nullable=False),
+    Column("serial", String(40), nullable=False),
+    Column("start_date", Date, nullable=False),
+    Column("end_date", Date, nullable=True),
+    Column("state", String(10), nullable=False),  # SCHEDULED, DONE, FAILED, CANCELLED
+    Column("detail", Text, nullable=False, default=""),
+    Column("created_by", String(120), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("processed_at", UTCDateTime, nullable=True),
+    Index("ix_scheduled_activations_due", "state", "start_date"),
+)
