@@ -11,10 +11,12 @@ from pointflex.cli import (
     db,
     demo,
     entitlements,
+    jobs,
     keys,
     points,
     prices,
     programs,
+    scheduled,
     serve,
     users,
 )
@@ -39,6 +41,8 @@ app.add_typer(prices.app, name="prices")
 app.add_typer(api_users.app, name="api-users")
 app.add_typer(keys.app, name="keys")
 app.add_typer(users.app, name="users")
+app.add_typer(jobs.app, name="jobs")
+app.add_typer(scheduled.app, name="scheduled")
 app.command(name="demo")(demo.demo)
 app.command(name="serve")(serve.serve)
 

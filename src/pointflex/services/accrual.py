@@ -126,15 +126,58 @@ def pending_days(rt: Runtime, program_serial: str, through: date) -> list[date]:
             f"{through.isoformat()} has not ended yet in {program.timezone}; "
             f"the latest day that can be accrued is {due.isoformat()}"
         )
-    # Nothing is charged after the program's expiry grace: no need to run those days.
-    final = program.end_date + timedelta(days=rt.settings.program_grace_days)
-    first = program.start_date if last is None else last + timedelta(days=1)
+    return days_to_accrue(
+        program.start_date, program.end_date, rt.settings.program_grace_days, last, through
+    )
+
+
+def days_to_accrue(
+    start: date, end: date, grace_days: int, last_accrued: date | None, through: date
+) -> list[date]:
+    """The days after ``last_accrued`` up to ``through``, within the program's term.
+
+    Nothing is charged after the program's expiry grace: no need to run those days.
+    """
+    final = end + timedelta(days=grace_days)
+    day = start if last_accrued is None else last_accrued + timedelta(days=1)
     days: list[date] = []
-    day = first
     while day <= min(through, final):
         days.append(day)
         day += timedelta(days=1)
     return days
+
+
+def accrue_due(rt: Runtime) -> list[DayResult]:
+    """Every program's ended days not yet accrued (the scheduled job).
+
+    One query finds each program's last accrued day, so a run with nothing due costs one
+    statement whatever the number of programs.
+    """
+    last = (
+        select(accrual_runs.c.program_serial, func.max(accrual_runs.c.day).label("day"))
+        .group_by(accrual_runs.c.program_serial)
+        .subquery()
+    )
+    query = (
+        select(
+            programs.c.serial,
+            programs.c.timezone,
+            programs.c.start_date,
+            programs.c.end_date,
+            last.c.day,
+        )
+        .outerjoin(last, last.c.program_serial == programs.c.serial)
+        .order_by(programs.c.serial)
+    )
+    with rt.engine.connect() as conn:
+        rows = conn.execute(query).all()
+    now, grace = rt.now(), rt.settings.program_grace_days
+    results: list[DayResult] = []
+    for serial, tz, start, end, last_day in rows:
+        through = local_day(now, tz) - timedelta(days=1)
+        for day in days_to_accrue(start, end, grace, last_day, through):
+            results.append(accrue_day(rt, serial, day))
+    return results
 
 
 def accrue_day(rt: Runtime, program_serial: str, day: date) -> DayResult:

@@ -66,7 +66,7 @@ def normalise_folder(path: str | None) -> str:
 # --------------------------------------------------------------------------- creation
 
 
-def _creation_target(
+def creation_target(
     rt: Runtime, conn: Connection, actor: Actor, config_id: int, form_factor: FormFactor
 ) -> tuple[Config, Program]:
     config = visible_config(conn, actor, config_id)
@@ -208,7 +208,7 @@ def create_vm(
         raise LimitExceeded(f"count must be at most {rt.settings.max_vm_count}")
     text, folder, now = _check_description(description), normalise_folder(folder_path), rt.now()
     with write(rt) as conn:
-        config, program = _creation_target(rt, conn, actor, config_id, FormFactor.VM)
+        config, program = creation_target(rt, conn, actor, config_id, FormFactor.VM)
         end = rules.resolve_end(end_at, now, program.end_at)
         prefix = _serial_prefix(rt, config)
         serials = _next_serials(conn, prefix, now.year, count)
@@ -242,29 +242,44 @@ def create_hardware(
 ) -> list[Entitlement]:
     """Hardware entitlements for the caller's own device serials, ACTIVE at once (R27, R37, R38)."""
     actor.require_write()
-    wanted = _check_hardware_serials(rt, serials)
-    text, folder, now = _check_description(description), normalise_folder(folder_path), rt.now()
+    wanted = check_hardware_serials(serials, rt.settings.max_serials_per_request)
+    text, folder = _check_description(description), normalise_folder(folder_path)
     with write(rt) as conn:
-        config, program = _creation_target(rt, conn, actor, config_id, FormFactor.HARDWARE)
-        end = rules.resolve_end(end_at, now, program.end_at)
-        readded = _readd_removed(conn, actor, wanted)
-        fresh = [s for s in wanted if s not in readded]
-        _insert_entitlements(
-            rt,
-            conn,
-            actor,
-            config,
-            program,
-            fresh,
-            status=Status.ACTIVE,
-            with_tokens=False,
-            description=text,
-            folder=folder,
-            end=end,
-            now=now,
-        )
-        _reinstate(conn, actor, config, readded, text, folder, end, now)
-        return load_records(rt, conn, actor, wanted)
+        return insert_hardware(rt, conn, actor, config_id, wanted, end_at, text, folder)
+
+
+def insert_hardware(
+    rt: Runtime,
+    conn: Connection,
+    actor: Actor,
+    config_id: int,
+    wanted: Sequence[str],
+    end_at: datetime | None,
+    text: str = "",
+    folder: str = ROOT_FOLDER,
+) -> list[Entitlement]:
+    """``create_hardware`` within the caller's transaction (scheduled activations use it)."""
+    now = rt.now()
+    config, program = creation_target(rt, conn, actor, config_id, FormFactor.HARDWARE)
+    end = rules.resolve_end(end_at, now, program.end_at)
+    readded = _readd_removed(conn, actor, wanted)
+    fresh = [s for s in wanted if s not in readded]
+    _insert_entitlements(
+        rt,
+        conn,
+        actor,
+        config,
+        program,
+        fresh,
+        status=Status.ACTIVE,
+        with_tokens=False,
+        description=text,
+        folder=folder,
+        end=end,
+        now=now,
+    )
+    _reinstate(conn, actor, config, readded, text, folder, end, now)
+    return load_records(rt, conn, actor, wanted)
 
 
 def is_device_serial(serial: str) -> bool:
@@ -272,14 +287,13 @@ def is_device_serial(serial: str) -> bool:
     return bool(_HW_SERIAL.match(serial.strip().upper()))
 
 
-def _check_hardware_serials(rt: Runtime, serials: Sequence[str]) -> list[str]:
+def check_hardware_serials(serials: Sequence[str], limit: int) -> list[str]:
+    """Device serials, upper-cased, each once, at most ``limit`` of them (R38)."""
     wanted = [s.strip().upper() for s in serials if s and s.strip()]
     if not wanted:
         raise InvalidInput("serialNumbers must name at least one device serial")
-    if len(wanted) > rt.settings.max_serials_per_request:
-        raise LimitExceeded(
-            f"at most {rt.settings.max_serials_per_request} serials per request, got {len(wanted)}"
-        )
+    if len(wanted) > limit:
+        raise LimitExceeded(f"at most {limit} serials per request, got {len(wanted)}")
     bad = [s for s in wanted if not _HW_SERIAL.match(s)]
     if bad:
         raise InvalidInput(f"not a device serial number: {', '.join(bad[:5])}")
@@ -347,7 +361,7 @@ def create_cloud(
         raise InvalidInput("count must be 1 for cloud services")
     text, folder, now = _check_description(description), normalise_folder(folder_path), rt.now()
     with write(rt) as conn:
-        config, program = _creation_target(rt, conn, actor, config_id, FormFactor.CLOUD)
+        config, program = creation_target(rt, conn, actor, config_id, FormFactor.CLOUD)
         end = rules.resolve_end(end_at, now, program.end_at)
         existing = conn.execute(
             select(E.c.serial).where(
