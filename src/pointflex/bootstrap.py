@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import Engine
 
-from pointflex.clock import Clock, OffsetClock, SystemClock
+from pointflex.clock import Clock, OffsetClock, ScaledClock, SystemClock
 from pointflex.config import Settings
 from pointflex.domain.catalog import Catalog, default_catalog
 from pointflex.domain.dates import local_day
@@ -46,6 +46,10 @@ def build_runtime(
 
 
 def default_clock(settings: Settings) -> Clock:
+    if settings.clock_anchor and settings.clock_speed != 1.0:
+        anchor = datetime.fromtimestamp(settings.clock_anchor, UTC)
+        offset = timedelta(seconds=settings.clock_offset_seconds)
+        return ScaledClock(anchor, settings.clock_speed, offset)
     if settings.clock_offset_seconds:
         return OffsetClock(timedelta(seconds=settings.clock_offset_seconds))
     return SystemClock()

@@ -51,3 +51,26 @@ class OffsetClock:
 
     def now(self) -> datetime:
         return datetime.now(UTC) + self.offset
+
+
+class ScaledClock:
+    """Time that runs ``speed`` times faster than the system clock from ``anchor`` on.
+
+    For soak tests: every process given the same anchor (a Unix time) and speed agrees on the
+    time, so a server, job loops and CLI runs can live through days in minutes together.
+    ``POINTFLEX_CLOCK_SPEED`` and ``POINTFLEX_CLOCK_ANCHOR`` select it. Never in production.
+    """
+
+    def __init__(self, anchor: datetime, speed: float, offset: timedelta = timedelta()) -> None:
+        if speed <= 0:
+            raise ValueError("clock speed must be positive")
+        self.anchor = anchor.astimezone(UTC)
+        self.speed = speed
+        self.offset = offset
+
+    def now(self) -> datetime:
+        return self.at(datetime.now(UTC))
+
+    def at(self, real: datetime) -> datetime:
+        """The scaled time at the real instant ``real``."""
+        return self.anchor + (real - self.anchor) * self.speed + self.offset

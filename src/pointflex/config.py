@@ -52,6 +52,15 @@ class Settings(BaseSettings):
         description="run as if this many seconds later (rehearsing expiry, accrual and grace "
         "with real processes); never set in production",
     )
+    clock_speed: float = Field(
+        default=1.0,
+        gt=0,
+        description="with clock_anchor: time runs this many times faster from the anchor on "
+        "(soak tests live through days in minutes); never set in production",
+    )
+    clock_anchor: float = Field(
+        default=0.0, description="Unix time from which clock_speed applies (0: not used)"
+    )
     auth_cache_seconds: float = Field(
         default=5.0,
         ge=0,
