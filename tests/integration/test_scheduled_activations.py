@@ -81,7 +81,7 @@ def test_scheduled_serials_wait_and_are_created_at_three_on_their_start_date(
     assert "scheduled:operator" in actors
 
 
-def test_an_end_date_is_kept_as_midnight_of_that_day_in_program_time(
+def test_end_date_description_and_folder_are_applied_at_activation(
     rt: Runtime, clock: ManualClock, hw_config: int
 ) -> None:
     scheduled.schedule_hardware(
@@ -91,15 +91,23 @@ def test_an_end_date_is_kept_as_midnight_of_that_day_in_program_time(
         serials=["FGT60F0003"],
         start_date=START,
         end_date=date(2026, 4, 1),
+        description="Paris branch",
+        folder_path="Branches/Paris",
     )
     clock.set(at(START, 4))
     scheduled.activate_due(rt)
     with rt.engine.connect() as conn:
-        end_at, mode = conn.execute(
-            select(entitlements.c.end_at, entitlements.c.termination_mode)
+        row = conn.execute(
+            select(
+                entitlements.c.end_at,
+                entitlements.c.termination_mode,
+                entitlements.c.description,
+                entitlements.c.folder_path,
+            )
         ).one()
-    assert end_at == day_start(date(2026, 4, 1), LA)
-    assert mode == "USER_DEFINED"
+    assert row.end_at == day_start(date(2026, 4, 1), LA)
+    assert row.termination_mode == "USER_DEFINED"
+    assert (row.description, row.folder_path) == ("Paris branch", "My Assets/Branches/Paris")
 
 
 def test_a_program_in_negative_grace_holds_its_activations_until_points_arrive(

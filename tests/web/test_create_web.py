@@ -17,7 +17,7 @@ from pointflex.domain.programs import ProgramKind
 from pointflex.services import accounts, programs
 from pointflex.services.api_users import Permission
 from pointflex.services.context import read
-from pointflex.store.tables import entitlements
+from pointflex.store.tables import entitlements, scheduled_activations
 from tests.builders import FGT_ENT_2, FGT_HW, OPERATOR, config
 from tests.web.conftest import PHONE, SignIn, no_horizontal_scroll, unlabelled_controls
 
@@ -199,3 +199,43 @@ def test_readonly_users_cannot_open_create(
     page.goto("/create")
     expect(page.get_by_role("heading", name="Not allowed")).to_be_visible()
     assert rows_of(rt, setup.vm) == []
+
+
+def test_hardware_with_a_start_date_is_scheduled_and_can_be_cancelled(
+    page: Page, rt: Runtime, setup: Setup, signed_in: SignIn
+) -> None:
+    signed_in(page, Permission.READWRITE, organization_id=setup.organization_id)
+    page.goto("/create")
+    hw = page.locator("#hardware")
+    # 150 serials: over the 100 of immediate creation, within the 1,000 of scheduling (R38).
+    hw.get_by_label("Device serial numbers").fill(
+        "\n".join(f"FGT60FTK3{n:07d}" for n in range(150))
+    )
+    hw.get_by_label("Folder").fill("Branches")
+    hw.get_by_label("Start date").fill("2026-03-10")
+    hw.get_by_role("button", name="Add hardware").click()
+    expect(page.locator("#hardware-result [data-result=scheduled]")).to_contain_text(
+        "Scheduled 150 serials for activation at 03:00 program time on 2026-03-10"
+    )
+    assert rows_of(rt, setup.hardware) == []  # nothing is active before the start date
+    with read(rt) as conn:
+        waiting = conn.execute(
+            select(scheduled_activations.c.start_date, scheduled_activations.c.folder_path)
+        ).all()
+    assert len(waiting) == 150
+    assert set(waiting) == {(date(2026, 3, 10), "My Assets/Branches")}
+
+    page.goto("/create")
+    row = page.locator("[data-scheduled=FGT60FTK30000007]")
+    row.get_by_role("button", name="Cancel the scheduled activation of FGT60FTK30000007").click()
+    expect(page.locator(".flash-success, [role=status]").first).to_contain_text(
+        "The scheduled activation of FGT60FTK30000007 was cancelled."
+    )
+    expect(page.locator("[data-scheduled]")).to_have_count(149)
+    with read(rt) as conn:
+        state = conn.execute(
+            select(scheduled_activations.c.state).where(
+                scheduled_activations.c.serial == "FGT60FTK30000007"
+            )
+        ).scalar_one()
+    assert state == "CANCELLED"

@@ -182,7 +182,7 @@ def _insert_entitlements(
     return list(serials)
 
 
-def _check_description(description: str | None) -> str:
+def check_description(description: str | None) -> str:
     text = (description or "").strip()
     if len(text) > 1000:
         raise InvalidInput("description must be at most 1000 characters")
@@ -206,7 +206,7 @@ def create_vm(
         raise InvalidInput("count must be at least 1")
     if count > rt.settings.max_vm_count:
         raise LimitExceeded(f"count must be at most {rt.settings.max_vm_count}")
-    text, folder, now = _check_description(description), normalise_folder(folder_path), rt.now()
+    text, folder, now = check_description(description), normalise_folder(folder_path), rt.now()
     with write(rt) as conn:
         config, program = creation_target(rt, conn, actor, config_id, FormFactor.VM)
         end = rules.resolve_end(end_at, now, program.end_at)
@@ -243,7 +243,7 @@ def create_hardware(
     """Hardware entitlements for the caller's own device serials, ACTIVE at once (R27, R37, R38)."""
     actor.require_write()
     wanted = check_hardware_serials(serials, rt.settings.max_serials_per_request)
-    text, folder = _check_description(description), normalise_folder(folder_path)
+    text, folder = check_description(description), normalise_folder(folder_path)
     with write(rt) as conn:
         return insert_hardware(rt, conn, actor, config_id, wanted, end_at, text, folder)
 
@@ -359,7 +359,7 @@ def create_cloud(
     actor.require_write()
     if count != 1:
         raise InvalidInput("count must be 1 for cloud services")
-    text, folder, now = _check_description(description), normalise_folder(folder_path), rt.now()
+    text, folder, now = check_description(description), normalise_folder(folder_path), rt.now()
     with write(rt) as conn:
         config, program = creation_target(rt, conn, actor, config_id, FormFactor.CLOUD)
         end = rules.resolve_end(end_at, now, program.end_at)
@@ -439,7 +439,7 @@ def _apply_update(
     new_config = None
     if config_id is not None and config_id != before.config_id:
         new_config = _target_config(rt, conn, actor, before, config_id)
-    new_text = None if description is None else _check_description(description)
+    new_text = None if description is None else check_description(description)
     if new_text == before.description:
         new_text = None
     new_folder = None if folder_path is None else normalise_folder(folder_path)

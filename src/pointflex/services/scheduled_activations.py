@@ -25,9 +25,11 @@ from pointflex.errors import Duplicate, NotFound, PointflexError
 from pointflex.services.configs import visible_config
 from pointflex.services.context import Actor, audit, read, write
 from pointflex.services.entitlements import (
+    check_description,
     check_hardware_serials,
     creation_target,
     insert_hardware,
+    normalise_folder,
 )
 from pointflex.services.programs import Program, load_program
 from pointflex.store.tables import configurations, entitlements, scheduled_activations
@@ -44,6 +46,8 @@ class ScheduledActivation:
     serial: str
     start_date: date
     end_date: date | None
+    description: str
+    folder_path: str
     state: str
     detail: str
     created_by: str
@@ -63,10 +67,13 @@ def schedule_hardware(
     serials: Sequence[str],
     start_date: date,
     end_date: date | None = None,
+    description: str | None = None,
+    folder_path: str | None = None,
 ) -> list[ScheduledActivation]:
     """Schedule up to 1,000 device serials for activation on ``start_date`` (R38, R39)."""
     actor.require_write()
     wanted = check_hardware_serials(serials, scheduling.MAX_SCHEDULED_SERIALS)
+    text, folder = check_description(description), normalise_folder(folder_path)
     now = rt.now()
     with write(rt) as conn:
         config, program = creation_target(rt, conn, actor, config_id, FormFactor.HARDWARE)
@@ -80,6 +87,8 @@ def schedule_hardware(
                 "serial": serial,
                 "start_date": start_date,
                 "end_date": end_date,
+                "description": text,
+                "folder_path": folder,
                 "state": SCHEDULED,
                 "detail": "",
                 "created_by": actor.name,
@@ -206,10 +215,12 @@ def activate_due(rt: Runtime) -> ActivationSummary:
         rows = conn.execute(
             select(S).where(S.c.state == SCHEDULED, S.c.start_date <= latest_today)
         ).all()
-    groups: dict[tuple[str, int, date, date | None], list[Any]] = defaultdict(list)
+    # Serials scheduled together share everything but the serial: one group, one creation.
+    groups: dict[tuple[Any, ...], list[Any]] = defaultdict(list)
     for row in rows:
-        groups[(row.program_serial, row.config_id, row.start_date, row.end_date)].append(row)
-    for (program_serial, config_id, start, end), members in groups.items():
+        key = (row.program_serial, row.config_id, row.start_date, row.end_date, row.created_at)
+        groups[key].append(row)
+    for (program_serial, config_id, start, end, _), members in groups.items():
         with rt.engine.connect() as conn:
             program = load_program(conn, program_serial)
         if not scheduling.is_due(start, program.timezone, now):
@@ -252,7 +263,10 @@ def _create(rt: Runtime, config_id: int, end_at: datetime | None, members: list[
         serials = [m.serial for m in members]
         for start in range(0, len(serials), rt.settings.max_serials_per_request):
             part = serials[start : start + rt.settings.max_serials_per_request]
-            insert_hardware(rt, conn, actor, config_id, part, end_at)
+            first = members[0]
+            insert_hardware(
+                rt, conn, actor, config_id, part, end_at, first.description, first.folder_path
+            )
         conn.execute(
             update(S)
             .where(S.c.id.in_([m.id for m in members]), S.c.state == SCHEDULED)

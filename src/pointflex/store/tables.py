@@ -408,6 +408,8 @@ scheduled_activations = Table(
     Column("serial", String(40), nullable=False),
     Column("start_date", Date, nullable=False),
     Column("end_date", Date, nullable=True),
+    Column("description", Text, nullable=False, default=""),
+    Column("folder_path", String(500), nullable=False, default="My Assets"),
     Column("state", String(10), nullable=False),  # SCHEDULED, DONE, FAILED, CANCELLED
     Column("detail", Text, nullable=False, default=""),
     Column("created_by", String(120), nullable=False),

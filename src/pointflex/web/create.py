@@ -10,14 +10,23 @@ from fastapi import APIRouter, Depends, Form, Request, Response
 
 from pointflex.bootstrap import Runtime
 from pointflex.domain.catalog import FormFactor, ProductType
-from pointflex.domain.dates import parse_wire_datetime
+from pointflex.domain.dates import parse_wire_datetime, parse_wire_day
+from pointflex.domain.scheduling import MAX_SCHEDULED_SERIALS
 from pointflex.errors import PointflexError
 from pointflex.services import configs, entitlements
 from pointflex.services.configs import Config
 from pointflex.services.context import Actor
 from pointflex.services.entitlement_views import Entitlement
 from pointflex.services.programs import list_programs
+from pointflex.services.scheduled_activations import (
+    SCHEDULED,
+    ScheduledActivation,
+    cancel,
+    list_scheduled,
+    schedule_hardware,
+)
 from pointflex.web.deps import require_write, runtime
+from pointflex.web.flash import Level, flash, redirect
 from pointflex.web.render import render
 
 router = APIRouter()
@@ -42,6 +51,7 @@ class Outcome:
 
     kind: str
     created: list[Entitlement] = field(default_factory=list)
+    scheduled: list[ScheduledActivation] = field(default_factory=list)
     error: str | None = None
     line_errors: list[str] = field(default_factory=list)
 
@@ -100,6 +110,7 @@ def _page(request: Request, actor: Actor, outcome: Outcome | None = None) -> Res
         title="Create entitlements",
         choices=choices(runtime(request), actor),
         outcome=outcome,
+        waiting=list_scheduled(runtime(request), actor, state=SCHEDULED),
     )
 
 
@@ -162,6 +173,7 @@ def create_hardware(
     description: str = Form(""),
     folder: str = Form(""),
     end_date: str = Form(""),
+    start_date: str = Form(""),
     actor: Actor = Depends(require_write),
 ) -> Response:
     rt = runtime(request)
@@ -170,7 +182,8 @@ def create_hardware(
     if outcome.line_errors:
         outcome.error = "Nothing was created: correct the serial numbers below."
         return _page(request, actor, outcome)
-    limit = rt.settings.max_serials_per_request
+    # R38: up to 100 serials at once, or 1,000 when their activation is scheduled.
+    limit = MAX_SCHEDULED_SERIALS if start_date.strip() else rt.settings.max_serials_per_request
     if len(wanted) > limit:
         outcome.error = (
             f"At most {limit} serial numbers at a time (R38); {len(wanted)} were pasted. "
@@ -179,18 +192,42 @@ def create_hardware(
         return _page(request, actor, outcome)
     try:
         chosen = _config_id(config_id)
-        outcome.created = entitlements.create_hardware(
-            rt,
-            actor,
-            config_id=chosen,
-            serials=wanted,
-            end_at=end_instant(rt, actor, chosen, end_date),
-            description=description,
-            folder_path=folder,
-        )
+        if start_date.strip():
+            outcome.scheduled = schedule_hardware(
+                rt,
+                actor,
+                config_id=chosen,
+                serials=wanted,
+                start_date=parse_wire_day(start_date),
+                end_date=parse_wire_day(end_date) if end_date.strip() else None,
+                description=description,
+                folder_path=folder,
+            )
+        else:
+            outcome.created = entitlements.create_hardware(
+                rt,
+                actor,
+                config_id=chosen,
+                serials=wanted,
+                end_at=end_instant(rt, actor, chosen, end_date),
+                description=description,
+                folder_path=folder,
+            )
     except PointflexError as exc:
         outcome.error = exc.message
     return _page(request, actor, outcome)
+
+
+@router.post("/create/scheduled/cancel")
+def cancel_scheduled(
+    request: Request, serial: str = Form(""), actor: Actor = Depends(require_write)
+) -> Response:
+    try:
+        cancel(runtime(request), actor, [serial])
+        flash(request, f"The scheduled activation of {serial.upper()} was cancelled.")
+    except PointflexError as exc:
+        flash(request, exc.message, Level.DANGER)
+    return redirect(request, "/create#scheduled")
 
 
 @router.post("/create/cloud")

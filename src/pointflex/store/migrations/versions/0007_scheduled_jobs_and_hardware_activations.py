@@ -50,6 +50,8 @@ def upgrade() -> None:
         sa.Column("serial", sa.String(length=40), nullable=False),
         sa.Column("start_date", sa.Date(), nullable=False),
         sa.Column("end_date", sa.Date(), nullable=True),
+        sa.Column("description", sa.Text(), nullable=False),
+        sa.Column("folder_path", sa.String(length=500), nullable=False),
         sa.Column("state", sa.String(length=10), nullable=False),
         sa.Column("detail", sa.Text(), nullable=False),
         sa.Column("created_by", sa.String(length=120), nullable=False),
