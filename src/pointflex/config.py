@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -112,3 +113,27 @@ class Settings(BaseSettings):
         "the database for a newer one; a rotation by another process (the CLI) takes effect "
         "within this time, and what was signed meanwhile stays verifiable. 0: check every time",
     )
+
+    # --- observability (docs/observability.md)
+    metrics_token: str = Field(
+        default="",
+        description="empty: GET /metrics is open to anyone who can reach the listening "
+        "address (the Prometheus norm); set: it requires Authorization: Bearer <this token>",
+    )
+    log_format: Literal["json", "text"] = Field(
+        default="json",
+        description="pointflex serve's log lines: json (one object per line, for collectors) "
+        "or text (key=value, for a terminal)",
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        default="INFO",
+        description="least severe level logged; INFO logs one line per request, DEBUG adds "
+        "health probes and metrics scrapes",
+    )
+
+    @field_validator("log_level", "log_format", mode="before")
+    @classmethod
+    def _case_insensitive(cls, value: object, info: ValidationInfo) -> object:
+        if not isinstance(value, str):
+            return value
+        return value.upper() if info.field_name == "log_level" else value.lower()

@@ -298,8 +298,8 @@ def test_days_of_random_changes_leave_a_ledger_that_matches_the_history_to_the_c
     assert charged == expected
     days = sorted({day for _, day in expected})
     print(  # shown with -s: what the soak went through
-        f"soak: {actions} actions, {len(expected)} charged entitlement-days over {days[0]}..{days[-1]}"
-        f", calls {dict(tally.statuses)}"
+        f"soak: {actions} actions, {len(expected)} charged entitlement-days over "
+        f"{days[0]}..{days[-1]}, calls {dict(tally.statuses)}"
     )
     assert len(days) >= 2, "the soak must span at least two accrued days"
     by_day: dict[date, Decimal] = defaultdict(lambda: Decimal("0.00"))

@@ -22,6 +22,8 @@ from pointflex.api.paths import PathNormaliser
 from pointflex.api.ratelimit import RateLimitMiddleware
 from pointflex.api.request_ids import RequestIdMiddleware
 from pointflex.bootstrap import Runtime
+from pointflex.observability import routes as observability
+from pointflex.observability.requests import RequestObserver
 from pointflex.web import routes as portal
 
 FORTIFLEX_V2 = "/ES/api/fortiflex/v2"
@@ -44,13 +46,16 @@ def create_app(runtime: Runtime) -> FastAPI:
         app.include_router(module.router, prefix=FORTIFLEX_V2)
     app.include_router(flexvm_v1.router, prefix=FLEXVM_V1)
     app.include_router(licence_routes.router)
+    app.include_router(observability.router)  # /metrics, /healthz, /readyz
     # The web portal: its pages, static files, HTML error pages and security headers.
     portal.mount(app)
     # Middleware runs outermost first, i.e. in the reverse order of these lines: unexpected
-    # errors become a 500 envelope, paths are normalised, the request id is set, the caller's
-    # rate is checked, then a retried Idempotency-Key is answered from storage.
+    # errors become a 500 envelope, paths are normalised, the request id is set, the request
+    # is timed and logged, the caller's rate is checked, then a retried Idempotency-Key is
+    # answered from storage.
     app.add_middleware(IdempotencyMiddleware)
     app.add_middleware(RateLimitMiddleware)
+    app.add_middleware(RequestObserver)
     app.add_middleware(RequestIdMiddleware)
     app.add_middleware(PathNormaliser)
     app.add_middleware(errors.UnexpectedErrors)

@@ -13,6 +13,7 @@ from pointflex.cli.common import console, fail, key, runtime, table, when
 from pointflex.jobs.registry import JOBS, Job, job_named
 from pointflex.jobs.runner import default_holder, loop, run_due
 from pointflex.jobs.status import job_statuses
+from pointflex.observability import logs
 
 app = typer.Typer(
     help="Scheduled jobs: run the loop, run them once, see their state.", no_args_is_help=True
@@ -45,6 +46,8 @@ def run(
     """Run the jobs: a loop until SIGTERM/Ctrl-C, or one turn with --once."""
     jobs, holder = _chosen(only), default_holder()
     with runtime() as rt:
+        # The loop logs each run and each failure (with its traceback) as serve logs requests.
+        logs.configure(rt.settings.log_format, rt.settings.log_level)
         if once:
             results = run_due(rt, holder, jobs, force=force)
             for result in results:

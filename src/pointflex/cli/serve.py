@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 import socket
 import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -11,6 +16,8 @@ import typer
 from pointflex.bootstrap import build_runtime
 from pointflex.cli.common import console, fail, load_settings, runtime
 from pointflex.cli.db import revisions
+from pointflex.config import Settings
+from pointflex.observability import logs
 
 if TYPE_CHECKING:
     import uvicorn
@@ -18,13 +25,21 @@ if TYPE_CHECKING:
 
 FACTORY = "pointflex.cli.serve:app_factory"
 FORTIFLEX_V2 = "/ES/api/fortiflex/v2"
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"  # as pointflex.observability.metrics reads it
 
 
 def app_factory() -> FastAPI:
     """The application built from ``POINTFLEX_*`` settings; what each worker process runs."""
     from pointflex.api.app import create_app  # the web stack loads only when serving
 
-    return create_app(build_runtime(load_settings()))
+    settings = load_settings()
+    setup_logging(settings)  # in each worker process: logging is per process
+    return create_app(build_runtime(settings))
+
+
+def setup_logging(settings: Settings) -> None:
+    """Our log lines (docs/observability.md) in place of uvicorn's; its access log is off."""
+    logs.configure(settings.log_format, settings.log_level)
 
 
 def serve(
@@ -58,8 +73,11 @@ def serve(
     sys.stdout.flush()
     import uvicorn
 
+    setup_logging(load_settings())
     if workers == 1:
-        uvicorn.run(app_factory(), host=host, port=port)
+        # uvicorn's logging set-up is skipped (our handler is on the root logger) and its access
+        # log switched off: the request middleware writes one line per request instead.
+        uvicorn.run(app_factory(), host=host, port=port, log_config=None, access_log=False)
     else:
         _run_workers(host, port, workers)
 
@@ -75,8 +93,37 @@ def _run_workers(host: str, port: int, workers: int) -> None:
     import uvicorn
     from uvicorn.supervisors import Multiprocess
 
-    config = uvicorn.Config(FACTORY, factory=True, host=host, port=port, workers=workers)
-    Multiprocess(config, sockets=[shared_socket(config)]).run()
+    config = uvicorn.Config(
+        FACTORY,
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_config=None,  # as in serve(): our log lines, not uvicorn's
+        access_log=False,
+    )
+    with metrics_directory():
+        Multiprocess(config, sockets=[shared_socket(config)]).run()
+
+
+@contextmanager
+def metrics_directory() -> Iterator[None]:
+    """One fresh directory where every worker writes its HTTP metrics (prometheus-client's
+    multiprocess mode), so a scrape answered by any worker reports the sum of all of them.
+
+    The workers are started afterwards (spawned), so they see the variable when they first
+    import prometheus-client. A directory the operator set already is used as it is.
+    """
+    if os.environ.get(MULTIPROC_ENV):
+        yield
+        return
+    folder = tempfile.mkdtemp(prefix="pointflex-metrics-")
+    os.environ[MULTIPROC_ENV] = folder
+    try:
+        yield
+    finally:
+        del os.environ[MULTIPROC_ENV]
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def shared_socket(config: uvicorn.Config) -> socket.socket:
