@@ -7,6 +7,7 @@ import typer
 from pointflex.cli import (
     accounts,
     api_users,
+    backup,
     configs,
     db,
     demo,
@@ -45,6 +46,8 @@ app.add_typer(jobs.app, name="jobs")
 app.add_typer(scheduled.app, name="scheduled")
 app.command(name="demo")(demo.demo)
 app.command(name="serve")(serve.serve)
+app.command(name="backup")(backup.backup)
+app.command(name="restore")(backup.restore)
 
 if __name__ == "__main__":  # pragma: no cover
     app()
