@@ -114,6 +114,38 @@ class Settings(BaseSettings):
         "within this time, and what was signed meanwhile stays verifiable. 0: check every time",
     )
 
+    # --- alerts, webhooks and e-mail (P8; docs/alerts.md)
+    alert_low_balance_days: int = Field(
+        default=30,
+        ge=1,
+        description="a prepaid program whose points last fewer days than this at the current "
+        "burn raises a LOW_BALANCE alert",
+    )
+    webhook_timeout_seconds: float = Field(
+        default=5.0, gt=0, description="how long one webhook or SMTP attempt may take"
+    )
+    delivery_backoff_seconds: list[int] = Field(
+        default=[60, 300, 1800, 7200, 21600],
+        description="wait after the 1st, 2nd, ... failed attempt of a delivery; the last value "
+        "repeats",
+    )
+    delivery_max_attempts: int = Field(
+        default=6, ge=1, description="a delivery failing this many times is given up (FAILED)"
+    )
+    delivery_claim_seconds: int = Field(
+        default=300,
+        ge=10,
+        description="a runner holds the deliveries it claimed this long; a crashed runner's "
+        "claims run out and another runner retries them",
+    )
+    smtp_host: str = Field(default="", description="SMTP server; empty: e-mail is disabled")
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_from: str = Field(default="pointflex@localhost", description="the From: address")
+    smtp_username: str = Field(default="", description="empty: no SMTP authentication")
+    smtp_password: str = Field(default="")
+    smtp_starttls: bool = Field(default=False, description="upgrade with STARTTLS after EHLO")
+    smtp_ssl: bool = Field(default=False, description="connect over TLS (SMTPS, port 465)")
+
     # --- observability (docs/observability.md)
     metrics_token: str = Field(
         default="",

@@ -214,7 +214,7 @@ def test_status_names_each_job_its_last_run_and_next_due_time(
 ) -> None:
     run_due(rt, "node-a", (job_named("expiry"),), force=True)
     found = {s.job: s for s in job_statuses(rt)}
-    assert set(found) == {"expiry", "accrual", "scheduled-hardware"}
+    assert set(found) == {"expiry", "accrual", "scheduled-hardware", "alerts", "deliveries"}
     expiry = found["expiry"]
     assert expiry.last_ok is True and expiry.running_on == ""
     assert expiry.next_due == clock.now() + job_named("expiry").every

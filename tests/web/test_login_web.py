@@ -80,7 +80,9 @@ def test_signing_in_lands_on_the_dashboard_with_the_user_named(
             "Create",
             "Programs & points",
             "Audit log",
+            "Alerts",
             "API users",
+            "Notifications",
         ]
     )
     assert sessions_open(rt) == 1

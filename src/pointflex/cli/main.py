@@ -6,6 +6,7 @@ import typer
 
 from pointflex.cli import (
     accounts,
+    alerts,
     api_users,
     backup,
     configs,
@@ -20,6 +21,7 @@ from pointflex.cli import (
     scheduled,
     serve,
     users,
+    webhooks,
 )
 from pointflex.cli.common import PointflexGroup
 
@@ -42,6 +44,8 @@ app.add_typer(prices.app, name="prices")
 app.add_typer(api_users.app, name="api-users")
 app.add_typer(keys.app, name="keys")
 app.add_typer(users.app, name="users")
+app.add_typer(webhooks.app, name="webhooks")
+app.add_typer(alerts.app, name="alerts")
 app.add_typer(jobs.app, name="jobs")
 app.add_typer(scheduled.app, name="scheduled")
 app.command(name="demo")(demo.demo)

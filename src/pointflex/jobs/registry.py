@@ -27,6 +27,8 @@ JOBS: tuple[Job, ...] = (
     Job(
         "scheduled-hardware", timedelta(minutes=5), timedelta(minutes=30), tasks.scheduled_hardware
     ),
+    Job("alerts", timedelta(minutes=5), timedelta(minutes=30), tasks.alerts),
+    Job("deliveries", timedelta(seconds=30), timedelta(minutes=10), tasks.deliveries),
 )
 
 

@@ -27,3 +27,15 @@ def expiry(rt: Runtime) -> str:
 
 def scheduled_hardware(rt: Runtime) -> str:
     return str(scheduled_activations.activate_due(rt))
+
+
+def alerts(rt: Runtime) -> str:
+    from pointflex.services.alerts import raise_due_alerts
+
+    return f"{raise_due_alerts(rt)} alert(s) raised"
+
+
+def deliveries(rt: Runtime) -> str:
+    from pointflex.services.deliveries import deliver_due
+
+    return f"{deliver_due(rt)} delivery attempt(s)"

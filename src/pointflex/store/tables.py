@@ -417,3 +417,89 @@ scheduled_activations = Table(
     Column("processed_at", UTCDateTime, nullable=True),
     Index("ix_scheduled_activations_due", "state", "start_date"),
 )
+
+# --------------------------------------------------------------------------- alerts (P8)
+
+# One row per occurrence of an alert: a program's (kind, occurrence) is unique, so evaluating
+# twice, or on two nodes at once, raises it once. ``occurrence`` is the day an episode began
+# (LOW_BALANCE, NEGATIVE), the day negative grace began, or the end date and the threshold
+# ("2026-12-31/7") of an ENDING alert. An episode is closed (``cleared_at``) when its condition
+# no longer holds; a later fall is a new occurrence.
+alerts = Table(
+    "alerts",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column("event_id", String(36), nullable=False, unique=True),
+    Column("program_serial", ForeignKey("programs.serial"), nullable=False),
+    Column("organization_id", Integer, nullable=False, index=True),
+    Column("account_id", Integer, nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("occurrence", String(40), nullable=False),
+    Column("message", Text, nullable=False),
+    Column("figures", JSON, nullable=False),
+    Column("raised_at", UTCDateTime, nullable=False),
+    Column("cleared_at", UTCDateTime, nullable=True),
+    Column("acknowledged_at", UTCDateTime, nullable=True),
+    Column("acknowledged_by", String(120), nullable=True),
+    Index("uq_alerts_occurrence", "program_serial", "kind", "occurrence", unique=True),
+    Index("ix_alerts_raised", "raised_at"),
+)
+
+# Where alerts go: a webhook URL (with its signing secret, encrypted) or an e-mail address,
+# for one organisation (every program of it) or one account (the programs it sees).
+notification_targets = Table(
+    "notification_targets",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("channel", String(10), nullable=False),  # WEBHOOK, EMAIL
+    Column("organization_id", Integer, nullable=False, index=True),
+    Column("account_id", Integer, nullable=True),  # None: the whole organisation
+    Column("address", String(2000), nullable=False),
+    Column("secret", LargeBinary, nullable=True),  # webhooks only, encrypted at rest
+    Column("kinds", String(200), nullable=False, default=""),  # comma-separated; "": all
+    Column("enabled", Boolean, nullable=False, default=True),
+    Column("created_by", String(120), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+# One row per (alert, target). A runner claims due rows with one guarded UPDATE (state
+# PENDING, due, claim run out), sends outside any transaction, then records the attempt.
+deliveries = Table(
+    "deliveries",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column("alert_id", ForeignKey("alerts.id"), nullable=False),
+    Column("target_id", ForeignKey("notification_targets.id"), nullable=False, index=True),
+    Column("state", String(10), nullable=False),  # PENDING, DELIVERED, FAILED
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_attempt_at", UTCDateTime, nullable=True),
+    Column("claimed_until", UTCDateTime, nullable=True),
+    Column("claim", String(32), nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("finished_at", UTCDateTime, nullable=True),
+    Index("uq_deliveries_alert_target", "alert_id", "target_id", unique=True),
+    Index("ix_deliveries_due", "state", "next_attempt_at"),
+)
+
+delivery_attempts = Table(
+    "delivery_attempts",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column("delivery_id", ForeignKey("deliveries.id"), nullable=False, index=True),
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("duration_ms", Integer, nullable=False),
+    Column("ok", Boolean, nullable=False),
+    Column("status_code", Integer, nullable=True),
+    Column("response_excerpt", String(500), nullable=False, default=""),
+    Column("error", String(500), nullable=False, default=""),
+)
+
+# A program's own LOW_BALANCE threshold, overriding ``alert_low_balance_days``.
+alert_thresholds = Table(
+    "alert_thresholds",
+    metadata,
+    Column("program_serial", ForeignKey("programs.serial"), primary_key=True),
+    Column("low_balance_days", Integer, nullable=False),
+    Column("set_by", String(120), nullable=False),
+    Column("set_at", UTCDateTime, nullable=False),
+)

@@ -58,7 +58,9 @@ NAV = (
     ),
     NavItem("Programs & points", "/programs"),
     NavItem("Audit log", "/audit"),
+    NavItem("Alerts", "/alerts"),
     NavItem("API users", "/api-users", admin_only=True),
+    NavItem("Notifications", "/notifications", admin_only=True),
 )
 
 

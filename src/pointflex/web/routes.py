@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from pointflex.web import (
+    alerts,
     api_users_page,
     assets,
     audit,
@@ -26,7 +27,18 @@ from pointflex.web.render import STATIC
 from pointflex.web.security import SecurityHeaders
 
 # details last: its GET /assets/{serial} must not shadow fixed /assets/... paths.
-PAGES = (login, dashboard, assets, configs, create, programs, audit, api_users_page, details)
+PAGES = (
+    login,
+    dashboard,
+    assets,
+    configs,
+    create,
+    programs,
+    audit,
+    api_users_page,
+    alerts,
+    details,
+)
 
 
 def portal_router() -> APIRouter:
