@@ -124,3 +124,51 @@ def test_a_bad_report_date_is_one_red_line(cli: Cli, history: History) -> None:
         "--end 2027-01-01"
     )
     assert_one_red_line(result, "31/12/2026")
+
+
+def test_forecast_prints_the_projected_burn_and_balance(cli: Cli, history: History) -> None:
+    cli.ok(f"points accrue --through {history.yesterday}")
+    result = cli.ok(f"points forecast --program {history.world.prepaid}")
+    row = next(line for line in result.stdout.splitlines() if history.world.prepaid in line)
+    assert f"{Decimal(10_000) - history.expected:,.2f}" in row
+    assert f"{2 * RATE:,.2f}" in row  # two VMs running today
+    every = cli.ok("points forecast").stdout
+    assert history.world.prepaid in every and history.world.postpaid in every
+
+
+def test_forecast_of_an_unknown_program_is_one_red_line(cli: Cli, history: History) -> None:
+    assert_one_red_line(cli("points forecast --program ELAVMR0000000000"), "not found")
+
+
+def test_statement_writes_every_charge_as_csv_and_html(
+    cli: Cli, history: History, tmp_path: Path
+) -> None:
+    cli.ok(f"points accrue --through {history.yesterday}")
+    month = history.yesterday.strftime("%Y-%m")
+    first = max(history.first_charged, history.yesterday.replace(day=1))
+    days = (history.yesterday - first).days + 1
+    target = tmp_path / "statement.csv"
+    cli.ok(
+        f"points statement --program {history.world.prepaid} --month {month} "
+        f"--format csv --output {target}"
+    )
+    with target.open(encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    assert len(rows) == 2 * days
+    assert sum((Decimal(r["points"]) for r in rows), Decimal(0)) == 2 * RATE * days
+    page = cli.ok(
+        f"points statement --program {history.world.prepaid} --month {month} --format html"
+    ).stdout
+    assert page.startswith("<!doctype html>")
+    assert all(r["serial"] in page for r in rows) and "Closing balance" in page
+
+
+def test_statement_output_without_a_file_format_is_one_red_line(
+    cli: Cli, history: History, tmp_path: Path
+) -> None:
+    month = history.yesterday.strftime("%Y-%m")
+    result = cli(
+        f"points statement --program {history.world.prepaid} --month {month} "
+        f"--output {tmp_path / 'x.txt'}"
+    )
+    assert_one_red_line(result, "--format csv")

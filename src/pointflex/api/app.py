@@ -6,7 +6,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from pointflex import __version__
-from pointflex.api import errors, oauth
+from pointflex.api import errors, oauth, pointflex_v1
 from pointflex.api.fortiflex import (
     configs,
     entitlement_changes,
@@ -46,6 +46,7 @@ def create_app(runtime: Runtime) -> FastAPI:
         app.include_router(module.router, prefix=FORTIFLEX_V2)
     app.include_router(flexvm_v1.router, prefix=FLEXVM_V1)
     app.include_router(licence_routes.router)
+    app.include_router(pointflex_v1.router)  # forecasts, monthly statements
     app.include_router(observability.router)  # /metrics, /healthz, /readyz
     # The web portal: its pages, static files, HTML error pages and security headers.
     portal.mount(app)

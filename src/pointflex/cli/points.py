@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import csv
+import sys
 from collections.abc import Sequence
 from decimal import Decimal
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -24,9 +26,10 @@ from pointflex.cli.common import (
 )
 from pointflex.domain.programs import ProgramKind
 from pointflex.errors import InvalidInput
+from pointflex.services import forecasts, programs, statements
 from pointflex.services import points as points_service
-from pointflex.services import programs
 from pointflex.services.accrual import DayResult, accrue_through
+from pointflex.services.forecasts import Forecast
 from pointflex.services.points import GroupBy, ReportRow, Statement
 
 app = typer.Typer(help="Points: balances, reports, the daily accrual.", no_args_is_help=True)
@@ -129,17 +132,116 @@ def print_accrual(results: Sequence[DayResult]) -> None:
         out.print(f"{skipped} day(s) were already accrued by another run.")
 
 
+class StatementFormat(StrEnum):
+    TABLE = "table"
+    CSV = "csv"
+    HTML = "html"
+
+
 @app.command()
 def statement(
     program: ProgramOpt,
     month: Annotated[str, typer.Option("--month", help="Month, YYYY-MM.")],
+    fmt: Annotated[
+        StatementFormat,
+        typer.Option(
+            "--format",
+            case_sensitive=False,
+            help="table: the summary; csv: every charge; html: the printable statement.",
+        ),
+    ] = StatementFormat.TABLE,
+    output: Annotated[
+        Path | None, typer.Option("--output", help="Write to this file instead of stdout.")
+    ] = None,
 ) -> None:
     """A program's monthly statement: consumption by configuration, and balance if prepaid."""
     first = parse_month(month)
     actor = cli_actor()
+    if fmt is StatementFormat.TABLE:
+        if output is not None:
+            raise InvalidInput("--output needs --format csv or --format html")
+        with runtime() as rt:
+            found = points_service.monthly_statement(rt, actor, program, first)
+        print_statement(found)
+        return
     with runtime() as rt:
-        found = points_service.monthly_statement(rt, actor, program, first)
-    print_statement(found)
+        full = statements.statement(rt, actor, program, first)
+    text = (
+        statements.statement_csv(full)
+        if fmt is StatementFormat.CSV
+        else statements.statement_html(full)
+    )
+    if output is None:
+        sys.stdout.write(text)
+        return
+    try:
+        output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise InvalidInput(f"cannot write {output}: {exc.strerror or exc}") from exc
+    console().print(
+        f"Wrote the {fmt.value.upper()} statement of {program} for {first:%Y-%m} "
+        f"({len(full.lines)} charge(s); {full.status_note}) to {output}."
+    )
+
+
+@app.command()
+def forecast(
+    program: Annotated[
+        str | None, typer.Option("--program", help="Only this program (default: all).")
+    ] = None,
+) -> None:
+    """Days of points left, zero date and shortfall, from the burn and known future changes."""
+    actor = cli_actor()
+    with runtime() as rt:
+        found = (
+            [forecasts.forecast(rt, actor, program)]
+            if program is not None
+            else forecasts.forecast_all(rt, actor)
+        )
+    print_forecasts(found)
+
+
+def print_forecasts(found: Sequence[Forecast]) -> None:
+    out = console()
+    if not found:
+        out.print("No program to forecast.")
+        return
+    grid = table(
+        key("Program"),
+        "Kind",
+        number("Balance"),
+        number("Burn/day"),
+        number("Observed/day"),
+        number("Days left"),
+        key("Zero date"),
+        number("Shortfall"),
+        number("Month total"),
+        number("To end"),
+        key("End"),
+    )
+    for f in found:
+        grid.add_row(
+            f.program_serial,
+            f.kind.value.title(),
+            "" if f.balance is None else points(f.balance),
+            points(f.burn_today),
+            points(f.projection.observed_burn),
+            _maybe(f.days_left),
+            "" if f.zero_date is None else f.zero_date.isoformat(),
+            "" if f.shortfall is None else points(f.shortfall),
+            points(f.month_total),
+            points(f.projection.to_end),
+            f.end_date.isoformat(),
+        )
+    out.print(grid)
+    out.print(
+        "Burn/day is today's projected cost; days left and the zero date follow the projection "
+        "(end dates, price versions, scheduled activations); blank: not reached before the end."
+    )
+
+
+def _maybe(value: Decimal | None) -> str:
+    return "" if value is None else f"{value:,}"
 
 
 def print_statement(found: Statement) -> None:

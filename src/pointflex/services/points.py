@@ -8,7 +8,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Connection, Select, func, select
 
 from pointflex.bootstrap import Runtime
 from pointflex.domain.dates import local_day
@@ -102,6 +102,19 @@ def report(
     end: date,
 ) -> list[ReportRow]:
     """Consumption of one program grouped by day, entitlement or configuration."""
+    with read(rt) as conn:
+        return report_in(conn, actor, program_serial, group_by, start, end)
+
+
+def report_in(
+    conn: Connection,
+    actor: Actor,
+    program_serial: str,
+    group_by: GroupBy,
+    start: date,
+    end: date,
+) -> list[ReportRow]:
+    """:func:`report` inside the caller's transaction."""
     if end < start:
         raise InvalidDate("end must not be before start")
     base = [CO.c.program_serial == program_serial, CO.c.day >= start, CO.c.day <= end]
@@ -127,9 +140,8 @@ def report(
             .group_by(CO.c.config_id, configurations.c.name)
             .order_by(CO.c.config_id)
         )
-    with read(rt) as conn:
-        visible_program(conn, actor, program_serial)
-        rows = conn.execute(query).all()
+    visible_program(conn, actor, program_serial)
+    rows = conn.execute(query).all()
     if group_by is GroupBy.CONFIGURATION:
         return [ReportRow(str(r[0]), r[1], r.n, r.points) for r in rows]
     return [ReportRow(str(r[0]), str(r[0]), r.n, r.points) for r in rows]
@@ -153,20 +165,33 @@ def monthly_statement(rt: Runtime, actor: Actor, program_serial: str, month: dat
     A postpaid program has no balance: its opening and closing figures are the consumption
     invoiced before and up to this month, negated, and only ``consumption`` is billed.
     """
+    with read(rt) as conn:
+        return monthly_statement_in(conn, actor, program_serial, month)
+
+
+def month_bounds(month: date) -> tuple[date, date]:
+    """The first and the last day of ``month``'s month."""
     first = month.replace(day=1)
     following = (first + timedelta(days=32)).replace(day=1)
-    last = following - timedelta(days=1)
-    rows = report(rt, actor, program_serial, GroupBy.CONFIGURATION, first, last)
+    return first, following - timedelta(days=1)
+
+
+def monthly_statement_in(
+    conn: Connection, actor: Actor, program_serial: str, month: date
+) -> Statement:
+    """:func:`monthly_statement` inside the caller's transaction (one consistent snapshot)."""
+    first, last = month_bounds(month)
+    following = last + timedelta(days=1)
+    rows = report_in(conn, actor, program_serial, GroupBy.CONFIGURATION, first, last)
     used = sum((r.points for r in rows), Decimal("0.00"))
-    with read(rt) as conn:
-        kind = visible_program(conn, actor, program_serial).kind
-        credits_before = _ledger_sum(conn, program_serial, None, first)
-        credits_in = _ledger_sum(conn, program_serial, first, following)
-        used_before = conn.execute(
-            select(func.coalesce(func.sum(CO.c.points), 0)).where(
-                CO.c.program_serial == program_serial, CO.c.day < first
-            )
-        ).scalar_one()
+    kind = visible_program(conn, actor, program_serial).kind
+    credits_before = _ledger_sum(conn, program_serial, None, first)
+    credits_in = _ledger_sum(conn, program_serial, first, following)
+    used_before = conn.execute(
+        select(func.coalesce(func.sum(CO.c.points), 0)).where(
+            CO.c.program_serial == program_serial, CO.c.day < first
+        )
+    ).scalar_one()
     opening = (credits_before - Decimal(used_before)).quantize(Decimal("0.01"))
     closing = opening + credits_in - used
     return Statement(program_serial, kind, first, opening, credits_in, used, closing, rows)

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Request, Response
 
 from pointflex.services.context import Actor
 from pointflex.services.dashboard import ProgramDashboard, dashboard
+from pointflex.services.forecasts import forecast_all
 from pointflex.web.deps import portal_actor, runtime
 from pointflex.web.render import render
 
@@ -26,6 +27,15 @@ def chart_data(program: ProgramDashboard) -> dict[str, Any]:
 
 @router.get("/")
 def dashboard_page(request: Request, actor: Actor = Depends(portal_actor)) -> Response:
-    programs = dashboard(runtime(request), actor)
+    rt = runtime(request)
+    programs = dashboard(rt, actor)
     charts = {p.serial: chart_data(p) for p in programs}
-    return render(request, "dashboard.html", title="Dashboard", programs=programs, charts=charts)
+    forecasts = {f.program_serial: f for f in forecast_all(rt, actor)}
+    return render(
+        request,
+        "dashboard.html",
+        title="Dashboard",
+        programs=programs,
+        charts=charts,
+        forecasts=forecasts,
+    )

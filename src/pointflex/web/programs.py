@@ -8,15 +8,17 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from fastapi import APIRouter, Depends, Request, Response
+from fastapi.responses import HTMLResponse, StreamingResponse
 
 from pointflex.bootstrap import Runtime
 from pointflex.domain.programs import LedgerKind
 from pointflex.errors import NotFound
 from pointflex.services import points as points_service
+from pointflex.services import statements
 from pointflex.services.context import Actor
 from pointflex.services.dashboard import ProgramDashboard, dashboard
 from pointflex.services.points import GroupBy, ReportRow
@@ -123,6 +125,45 @@ def program_page(
         groups=GROUP_LABELS,
         rows=rows,
         total=total,
+        months=statement_months(program, points_service.today_in(rt, program.timezone)),
+    )
+
+
+def statement_months(program: Program, today: date, limit: int = 24) -> list[str]:
+    """``YYYY-MM`` of the program's months up to this one, newest first (at most ``limit``)."""
+    months: list[str] = []
+    month = today.replace(day=1)
+    first = program.start_date.replace(day=1)
+    while month >= first and len(months) < limit:
+        months.append(f"{month:%Y-%m}")
+        month = (month - timedelta(days=1)).replace(day=1)
+    return months
+
+
+@router.get("/programs/{serial}/statement")
+def statement_page(
+    request: Request,
+    serial: str,
+    month: str | None = None,
+    format: str = "html",
+    actor: Actor = Depends(portal_actor),
+) -> Response:
+    """The monthly statement as a printable HTML document, or its charges as CSV."""
+    rt = runtime(request)
+    if not month:
+        program, _ = _program(rt, actor, serial)
+        month = f"{points_service.today_in(rt, program.timezone):%Y-%m}"
+    found = statements.statement(rt, actor, serial, month)
+    if format == "csv":
+        name = f"statement-{found.program.serial}-{found.month:%Y-%m}.csv"
+        return StreamingResponse(
+            statements.statement_csv_rows(found),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        )
+    return HTMLResponse(
+        statements.statement_html(found),
+        headers={"Content-Security-Policy": statements.STATEMENT_CSP},
     )
 
 
