@@ -7,7 +7,7 @@ import threading
 from collections.abc import Callable
 from datetime import date, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from pointflex.bootstrap import Runtime
 from pointflex.clock import ManualClock
@@ -219,3 +219,33 @@ def test_status_names_each_job_its_last_run_and_next_due_time(
     assert expiry.last_ok is True and expiry.running_on == ""
     assert expiry.next_due == clock.now() + job_named("expiry").every
     assert found["accrual"].last_started is None
+
+
+def test_the_loop_pauses_while_the_schema_is_not_the_one_the_code_needs(rt: Runtime) -> None:
+    """A rolling upgrade: no job runs on a schema of another revision, and the loop resumes
+    by itself once ``pointflex db upgrade`` is done."""
+    with rt.engine.begin() as conn:
+        head = conn.scalar(text("SELECT version_num FROM alembic_version"))
+        conn.execute(text("UPDATE alembic_version SET version_num = '0006'"))
+    body = Counting()
+    stop = threading.Event()
+    runner = threading.Thread(
+        target=loop,
+        args=(rt, "node-a", stop),
+        kwargs={"jobs": (counting_job(body),), "poll_seconds": 0.01},
+    )
+    try:
+        runner.start()
+        for _ in range(20):  # twenty turns' worth of waiting: none may run the job
+            threading.Event().wait(0.02)
+        assert body.runs == 0
+    finally:
+        with rt.engine.begin() as conn:
+            conn.execute(text("UPDATE alembic_version SET version_num = :v"), {"v": head})
+    for _ in range(500):
+        if body.runs:
+            break
+        threading.Event().wait(0.01)
+    stop.set()
+    runner.join(10)
+    assert body.runs == 1

@@ -14,6 +14,7 @@ from pointflex.jobs.registry import JOBS, Job, job_named
 from pointflex.jobs.runner import default_holder, loop, run_due
 from pointflex.jobs.status import job_statuses
 from pointflex.observability import logs
+from pointflex.observability.health import readiness
 
 app = typer.Typer(
     help="Scheduled jobs: run the loop, run them once, see their state.", no_args_is_help=True
@@ -49,6 +50,9 @@ def run(
         # The loop logs each run and each failure (with its traceback) as serve logs requests.
         logs.configure(rt.settings.log_format, rt.settings.log_level)
         if once:
+            state = readiness(rt.engine)
+            if not state.ready:
+                fail(state.reason)
             results = run_due(rt, holder, jobs, force=force)
             for result in results:
                 state = "ok" if result.ok else "FAILED"

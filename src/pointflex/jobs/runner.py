@@ -16,6 +16,7 @@ from sqlalchemy import insert
 from pointflex.bootstrap import Runtime
 from pointflex.jobs import leases
 from pointflex.jobs.registry import JOBS, Job
+from pointflex.observability.health import readiness
 from pointflex.services.context import write
 from pointflex.store.tables import job_runs
 
@@ -96,10 +97,25 @@ def loop(
     jobs: Sequence[Job] = JOBS,
     poll_seconds: float = 5.0,
 ) -> None:
-    """Turn after turn until ``stop`` is set (SIGTERM/SIGINT in ``pointflex jobs run``)."""
+    """Turn after turn until ``stop`` is set (SIGTERM/SIGINT in ``pointflex jobs run``).
+
+    A turn is skipped while the database is unreachable or its schema is not the one this code
+    needs (an upgrade in progress: new code on the old schema, or old code on a newer one), so
+    a rolling upgrade never has a job fail half-way for a missing column.
+    """
+    waiting = ""
     while not stop.is_set():
-        try:
-            run_due(rt, holder, jobs)
-        except Exception:  # the database may be briefly away; try again next turn
-            log.exception("job turn failed")
+        state = readiness(rt.engine)
+        if not state.ready:
+            if state.reason != waiting:  # said once per cause, not every few seconds
+                log.warning("jobs paused: %s", state.reason)
+            waiting = state.reason
+        else:
+            if waiting:
+                log.info("jobs resumed: the database is ready")
+            waiting = ""
+            try:
+                run_due(rt, holder, jobs)
+            except Exception:  # the database may be briefly away; try again next turn
+                log.exception("job turn failed")
         stop.wait(poll_seconds)

@@ -44,7 +44,12 @@ def job_statuses(rt: Runtime) -> list[JobStatus]:
                 last_started=None if run is None else run.started_at,
                 last_duration_ms=None if run is None else run.duration_ms,
                 last_ok=None if run is None else run.ok,
-                last_detail="" if run is None else run.detail,
+                last_detail="" if run is None else first_line(run.detail),
             )
         )
     return found
+
+
+def first_line(text: str) -> str:
+    """A failure's detail may hold a whole SQL statement: its first line says enough."""
+    return text.splitlines()[0] if text else ""
