@@ -241,3 +241,31 @@ def test_sessions_are_stored_as_hashes_and_old_ones_are_purged(
     with read(rt) as conn:
         ids = set(conn.execute(select(portal_sessions.c.id)).scalars())
     assert session.id not in ids and len(ids) == 1
+
+
+def test_changing_ones_own_password_checks_the_current_one_and_ends_other_sessions(
+    rt: Runtime,
+) -> None:
+    w = world(rt)
+    user, password = portal_users.create_portal_user(
+        rt, OPERATOR, "bob", permission=Permission.READONLY, account_id=w.root
+    )
+    mine, _ = sessions.start_session(rt, user)
+    elsewhere, _ = sessions.start_session(rt, user)
+    signed = sessions.session_for(rt, mine)
+    assert signed is not None
+    new = "another-long-passphrase"
+    with pytest.raises(AuthenticationFailed):
+        portal_users.change_own_password(rt, signed, "wrong-password-here", new, ADDRESS)
+    with pytest.raises(InvalidInput, match="at least 12 characters"):
+        portal_users.change_own_password(rt, signed, password, "short", ADDRESS)
+    with pytest.raises(InvalidInput, match="must differ"):
+        portal_users.change_own_password(rt, signed, password, password, ADDRESS)
+    assert portal_users.sign_in(rt, "bob", password, ADDRESS).id == user.id  # unchanged
+
+    portal_users.change_own_password(rt, signed, password, new, ADDRESS)
+    assert sessions.session_for(rt, mine) is not None
+    assert sessions.session_for(rt, elsewhere) is None
+    assert portal_users.sign_in(rt, "bob", new, ADDRESS).id == user.id
+    with pytest.raises(AuthenticationFailed):
+        portal_users.sign_in(rt, "bob", password, ADDRESS)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, insert, select, update
 
@@ -28,6 +28,9 @@ from pointflex.services.api_users import (
 )
 from pointflex.services.context import Actor, audit, read, write
 from pointflex.store.tables import portal_sessions, portal_users
+
+if TYPE_CHECKING:  # sessions imports this module
+    from pointflex.services.sessions import SignedIn
 
 # Letters, digits and . _ @ + - : an e-mail address or a short login name.
 _USERNAME = re.compile(r"^[a-z0-9][a-z0-9._@+-]{2,99}$")
@@ -256,3 +259,47 @@ def revoke_user_sessions(conn: Connection, user_id: int, now: datetime) -> None:
         .where(portal_sessions.c.user_id == user_id, portal_sessions.c.revoked_at.is_(None))
         .values(revoked_at=now)
     )
+
+
+def change_own_password(
+    rt: Runtime,
+    signed_in: SignedIn,
+    current: str,
+    new: str,
+    client_address: str,
+) -> None:
+    """A signed-in user's own new password, given the current one (throttled as sign-in is).
+
+    Every other session of the user ends, so a session opened with a leaked password does not
+    outlive the change; the session making the change stays signed in.
+    """
+    user = signed_in.session.user
+    if new == current:
+        raise InvalidInput("the new password must differ from the current one")
+    check_password(new)
+    sign_in(rt, user.username, current, client_address)
+    now = rt.now()
+    with write(rt) as conn:
+        conn.execute(
+            update(portal_users)
+            .where(portal_users.c.id == user.id)
+            .values(password_hash=HASHER.hash(new))
+        )
+        conn.execute(
+            update(portal_sessions)
+            .where(
+                portal_sessions.c.user_id == user.id,
+                portal_sessions.c.revoked_at.is_(None),
+                portal_sessions.c.id != signed_in.session.id,
+            )
+            .values(revoked_at=now)
+        )
+        audit(
+            conn,
+            signed_in.actor,
+            now,
+            "portal_user.change_password",
+            "portal_user",
+            user.username,
+            account_id=user.account_id,
+        )

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from pointflex.web import (
+    account,
     alerts,
     api_users_page,
     assets,
@@ -37,6 +38,7 @@ PAGES = (
     audit,
     api_users_page,
     alerts,
+    account,
     details,
 )
 
