@@ -60,18 +60,23 @@ def b64url_encode(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 
 
-# The base64url alphabet, padding tolerated. The standard decoder silently drops any other
-# character, which would let one signature or key be spelled many ways.
-_B64URL = re.compile(r"[A-Za-z0-9_-]*={0,2}")
+# The base64url alphabet without padding, as the protocol writes it. The standard decoder
+# silently drops any other character, accepts padding and ignores the unused low bits of the
+# last character, which would let one signature or key be spelled many ways: only the one
+# spelling b64url_encode gives is accepted.
+_B64URL = re.compile(r"[A-Za-z0-9_-]*")
 
 
 def b64url_decode(text: str) -> bytes:
     if not isinstance(text, str) or _B64URL.fullmatch(text) is None:
         raise VerificationError("not base64url")
     try:
-        return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+        raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
     except (binascii.Error, ValueError) as exc:
         raise VerificationError("not base64url") from exc
+    if b64url_encode(raw) != text:
+        raise VerificationError("not base64url in its canonical form (no padding, no stray bits)")
+    return raw
 
 
 def canonical_bytes(payload: Mapping[str, Any]) -> bytes:
@@ -165,7 +170,8 @@ def verify_answer(
     _expect(payload, "nonce", nonce)
     _expect(payload, "instanceId", instance_id)
     _expect(payload, "licenceId", licence_id)
-    if payload.get("verdict") not in VERDICTS:
+    verdict = payload.get("verdict")
+    if not isinstance(verdict, str) or verdict not in VERDICTS:  # a list is unhashable
         raise VerificationError(f"unknown verdict {payload.get('verdict')!r}")
     return payload
 
@@ -180,7 +186,7 @@ def _verify(document: Mapping[str, Any], keys: KeySet, context: bytes, kind: str
         keys.get(kid).verify(b64url_decode(sig), signed_message(context, payload))
     except InvalidSignature:
         raise VerificationError(f"the {kind}'s signature does not verify") from None
-    except (TypeError, ValueError) as exc:
+    except (TypeError, ValueError, RecursionError) as exc:  # RecursionError: absurd nesting
         raise VerificationError(f"the {kind} cannot be encoded canonically: {exc}") from exc
     # Checked after the signature, so these fields are known to come from the server.
     if payload.get("type") != kind or payload.get("version") != PROTOCOL_VERSION:

@@ -196,6 +196,24 @@ def test_a_login_form_posted_from_another_site_is_refused(rt: Runtime, base_url:
     assert sessions_open(rt) == 0
 
 
+def test_a_form_field_with_a_nul_character_is_a_clear_400_on_every_backend(
+    rt: Runtime, base_url: str
+) -> None:
+    """PostgreSQL refuses U+0000 in text: the portal says so instead of failing with a 500."""
+    make_user(rt)
+    with httpx.Client(base_url=base_url) as http:
+        form = http.get("/login")
+        token = CSRF_FIELD.search(form.text)
+        assert token is not None
+        reply = http.post(
+            "/login",
+            data={"username": "a\x00", "password": "x", "csrf_token": token.group(1)},
+        )
+    assert reply.status_code == 400
+    assert "must not contain NUL characters" in reply.text
+    assert sessions_open(rt) == 0
+
+
 def test_repeated_wrong_passwords_are_throttled(
     page: Page, rt: Runtime, console_errors: ConsoleErrors
 ) -> None:

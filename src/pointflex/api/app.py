@@ -6,7 +6,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from pointflex import __version__
-from pointflex.api import errors, oauth, pointflex_v1
+from pointflex.api import errors, oauth, openapi_doc, pointflex_v1
 from pointflex.api.fortiflex import (
     configs,
     entitlement_changes,
@@ -21,6 +21,7 @@ from pointflex.api.license import routes as licence_routes
 from pointflex.api.paths import PathNormaliser
 from pointflex.api.ratelimit import RateLimitMiddleware
 from pointflex.api.request_ids import RequestIdMiddleware
+from pointflex.api.security_headers import ApiSecurityHeaders
 from pointflex.bootstrap import Runtime
 from pointflex.observability import routes as observability
 from pointflex.observability.requests import RequestObserver
@@ -41,6 +42,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     )
     app.state.runtime = runtime
     errors.install(app)
+    openapi_doc.install(app)  # the envelope and the error statuses in the document
     app.include_router(oauth.router)
     for module in (programs, configs, entitlements, entitlement_changes, groups, tools):
         app.include_router(module.router, prefix=FORTIFLEX_V2)
@@ -60,4 +62,6 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.add_middleware(RequestIdMiddleware)
     app.add_middleware(PathNormaliser)
     app.add_middleware(errors.UnexpectedErrors)
+    # Outermost, so every API answer gets them, the 500 envelope included.
+    app.add_middleware(ApiSecurityHeaders)
     return app

@@ -8,6 +8,7 @@ from typing import Any
 
 from fastapi import Request
 
+from pointflex.api.paths import NUL_MESSAGE
 from pointflex.api.ratelimit import CALLER_KEY
 from pointflex.bootstrap import Runtime
 from pointflex.errors import InvalidInput, Unauthenticated
@@ -58,4 +59,18 @@ async def json_body(request: Request) -> dict[str, Any]:
         return {}
     if not isinstance(data, dict):
         raise InvalidInput("the request body must be a JSON object")
+    if has_nul(data):
+        raise InvalidInput(NUL_MESSAGE)
     return data
+
+
+def has_nul(value: Any) -> bool:
+    """Whether a decoded JSON value holds U+0000 anywhere (keys included). PostgreSQL text
+    cannot store it and refuses any query that carries it; no field of ours needs it."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(has_nul(k) or has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(has_nul(item) for item in value)
+    return False

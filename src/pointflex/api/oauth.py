@@ -10,7 +10,8 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-from pointflex.api.deps import runtime
+from pointflex.api.deps import has_nul, runtime
+from pointflex.api.paths import NUL_MESSAGE
 from pointflex.bootstrap import Runtime
 from pointflex.errors import AuthenticationFailed, InvalidInput, Throttled, Unauthenticated
 from pointflex.services import auth
@@ -69,6 +70,8 @@ async def token(request: Request, rt: Runtime = Depends(runtime)) -> JSONRespons
     client_id = str(body.get("client_id") or "")
     address = request.client.host if request.client else ""
     try:
+        if has_nul(body):  # PostgreSQL text cannot hold it (see deps.has_nul)
+            raise InvalidInput(NUL_MESSAGE)
         if grant == "password":
             username, password = body.get("username"), body.get("password")
             if not username or not password:

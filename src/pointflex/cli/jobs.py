@@ -50,9 +50,9 @@ def run(
         # The loop logs each run and each failure (with its traceback) as serve logs requests.
         logs.configure(rt.settings.log_format, rt.settings.log_level)
         if once:
-            state = readiness(rt.engine)
-            if not state.ready:
-                fail(state.reason)
+            ready = readiness(rt.engine)
+            if not ready.ready:
+                fail(ready.reason)
             results = run_due(rt, holder, jobs, force=force)
             for result in results:
                 state = "ok" if result.ok else "FAILED"

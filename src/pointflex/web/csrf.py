@@ -16,7 +16,7 @@ import secrets
 from fastapi import Request
 from starlette.concurrency import run_in_threadpool
 
-from pointflex.errors import Forbidden
+from pointflex.errors import Forbidden, InvalidInput
 from pointflex.web import session
 
 FIELD = "csrf_token"
@@ -86,3 +86,13 @@ async def csrf_protect(request: Request) -> None:
     expected = signed.session.csrf_token if signed else request.cookies.get(ANONYMOUS_COOKIE)
     if not tokens_match(expected, await _given(request)):
         raise CsrfRefused()
+    if request.headers.get("content-type", "").startswith(_FORMS):
+        await _refuse_nul(request)
+
+
+async def _refuse_nul(request: Request) -> None:
+    """PostgreSQL text cannot hold U+0000 and refuses any query carrying it: a form field with
+    one gets a clear 400 here, once for every page, instead of a 500 wherever it is used."""
+    for _, value in (await request.form()).multi_items():
+        if isinstance(value, str) and "\x00" in value:
+            raise InvalidInput("form fields must not contain NUL characters")

@@ -1,13 +1,15 @@
 """Security headers on every portal answer (pages, fragments, static files, errors).
 
 The CSP allows only this site's own scripts, styles and images: no inline script or style,
-no framing. The APIs (/ES/api, /api, /.well-known) answer JSON and are left alone.
+no framing. The APIs (/ES/api, /api, /.well-known) answer JSON and get theirs from
+pointflex.api.security_headers; Strict-Transport-Security is added, as there, over https only.
 """
 
 from __future__ import annotations
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from pointflex.api.security_headers import add_missing, hsts
 from pointflex.web.paths import is_portal_path
 
 CSP = (
@@ -35,15 +37,12 @@ class SecurityHeaders:
             await self.app(scope, receive, send)
             return
         static = scope["path"].startswith("/static/")
+        # HSTS only over https (see pointflex.api.security_headers for proxies).
+        extra = HEADERS + hsts(scope) + (() if static else (NO_STORE,))
 
         async def add_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = list(message.get("headers", []))
-                present = {name.lower() for name, _ in headers}
-                headers.extend(h for h in HEADERS if h[0] not in present)
-                if not static and NO_STORE[0] not in present:
-                    headers.append(NO_STORE)
-                message = {**message, "headers": headers}
+                message = add_missing(message, extra)
             await send(message)
 
         await self.app(scope, receive, add_headers)

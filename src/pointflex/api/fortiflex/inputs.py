@@ -3,6 +3,7 @@ booleans as strings, dates in several formats; ``null`` means absent."""
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from typing import Any
 
@@ -10,6 +11,12 @@ from pydantic import BaseModel
 
 from pointflex.domain.dates import PACIFIC, parse_wire_datetime, parse_wire_day
 from pointflex.errors import InvalidInput
+
+# Whole numbers on the wire are ids and counts; the id columns are 32-bit on PostgreSQL (and a
+# larger number overflows SQLite's 64 bits), so a bigger one is refused here, not in the driver.
+WIRE_INT_MAX = 2**31 - 1
+# ASCII digits only: str.isdigit() also takes "²" and "--5", which int() then refuses.
+WHOLE_NUMBER = re.compile(r"-?[0-9]+")
 
 
 def optional_int(body: dict[str, Any], field: str) -> int | None:
@@ -19,12 +26,20 @@ def optional_int(body: dict[str, Any], field: str) -> int | None:
     if isinstance(value, bool):
         raise InvalidInput(f"{field} must be a whole number")
     if isinstance(value, int):
-        return value
+        return _in_range(field, value)
     if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-        return int(value.strip())
+        return _in_range(field, int(value))
+    if isinstance(value, str) and WHOLE_NUMBER.fullmatch(value.strip()):
+        digits = value.strip()
+        # int() refuses strings over 4300 digits with a ValueError; none of them is in range.
+        return _in_range(field, int(digits) if len(digits) <= 12 else WIRE_INT_MAX + 1)
     raise InvalidInput(f"{field} must be a whole number, not {value!r}")
+
+
+def _in_range(field: str, value: int) -> int:
+    if not -WIRE_INT_MAX <= value <= WIRE_INT_MAX:
+        raise InvalidInput(f"{field} is out of range")
+    return value
 
 
 def required_int(body: dict[str, Any], field: str) -> int:
