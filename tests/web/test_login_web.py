@@ -82,6 +82,7 @@ def test_signing_in_lands_on_the_dashboard_with_the_user_named(
             "Audit log",
             "Alerts",
             "API users",
+            "Portal users",
             "Notifications",
         ]
     )

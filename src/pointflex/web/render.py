@@ -60,6 +60,7 @@ NAV = (
     NavItem("Audit log", "/audit"),
     NavItem("Alerts", "/alerts"),
     NavItem("API users", "/api-users", admin_only=True),
+    NavItem("Portal users", "/portal-users", admin_only=True),
     NavItem("Notifications", "/notifications", admin_only=True),
 )
 
