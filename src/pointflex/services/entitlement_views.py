@@ -262,6 +262,7 @@ class EntitlementFilter:
     description_contains: str | None = None
     product_type_id: int | None = None
     folder_path: str | None = None
+    folder_tree: str | None = None  # this folder and every folder below it
     serials: tuple[str, ...] | None = None
     include_removed: bool = False
 
@@ -290,6 +291,11 @@ def filtered_query(
         conds.append(E.c.serial.contains(flt.serial_contains.upper(), autoescape=True))
     if flt.description_contains:
         conds.append(E.c.description.contains(flt.description_contains, autoescape=True))
+    if flt.folder_tree is not None:
+        tree = flt.folder_tree.rstrip("/")
+        conds.append(
+            or_(E.c.folder_path == tree, E.c.folder_path.startswith(tree + "/", autoescape=True))
+        )
     if flt.serials is not None:
         conds.append(E.c.serial.in_(flt.serials))
     if flt.status is not None:

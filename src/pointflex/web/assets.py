@@ -39,7 +39,7 @@ from pointflex.services.asset_table import (
 )
 from pointflex.services.context import Actor
 from pointflex.services.entitlement_views import Entitlement, EntitlementFilter
-from pointflex.services.entitlements import EndChange
+from pointflex.services.entitlements import EndChange, normalise_folder
 from pointflex.services.exports import ExportFormat, export_entitlements, export_filename
 from pointflex.web.deps import portal_actor, require_write, runtime
 from pointflex.web.render import render
@@ -108,7 +108,8 @@ class TableQuery:
             product_type_id=number(self.product),
             status=self.status.upper() if self.status.upper() in STATUSES else None,
             config_id=number(self.config),
-            folder_path=self.folder or None,
+            # A folder shows what is in it and in the folders below it, as a file browser.
+            folder_tree=normalise_folder(self.folder) if self.folder.strip() else None,
             description_contains=self.q_description or None,
         )
 
