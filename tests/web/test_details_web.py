@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -311,6 +312,10 @@ def test_history_chart_and_layout(page: Page, rt: Runtime, setup: Setup, signed_
     assert [r.split("\t")[1] for r in rows.all_inner_texts()] == [e.kind for e in expected]
     assert rows.first.inner_text().split("\t")[1] == "DESCRIPTION_CHANGED"
     assert rows.last.inner_text().split("\t")[1] == "CREATED"
+    # Times are the program's wall-clock time (Los Angeles), as its billing days are.
+    expect(page.locator("#history thead")).to_contain_text("Time (America/Los_Angeles)")
+    created_at = expected[-1].at.astimezone(ZoneInfo("America/Los_Angeles"))
+    assert rows.last.inner_text().split("\t")[0] == created_at.strftime("%Y-%m-%d %H:%M:%S")
     # Chart: 90 days ending yesterday, the database's points.
     data = json.loads(page.locator("#points-chart").text_content() or "{}")
     assert len(data["x"]) == len(data["y"]) == CHART_DAYS

@@ -36,6 +36,7 @@ class Details:
     record: Entitlement
     program_end: date  # the last date a User Defined end may take (R44)
     today: date  # in the program's time zone
+    timezone: str  # the program's: the history is shown in it
     events: list[Event]  # newest first
     daily: list[tuple[date, Decimal]]  # CHART_DAYS days ending yesterday, 0 for no charge
     configs: list[Config]  # same product type, program and account; the current one first
@@ -89,4 +90,4 @@ def entitlement_details(rt: Runtime, actor: Actor, serial: str) -> Details:
         (start + timedelta(days=i), by_day.get(start + timedelta(days=i), ZERO))
         for i in range(CHART_DAYS)
     ]
-    return Details(record, program.end_date, today, events, daily, configs)
+    return Details(record, program.end_date, today, program.timezone, events, daily, configs)

@@ -22,6 +22,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from markupsafe import Markup
 
+from pointflex.domain.dates import zone
 from pointflex.services.api_users import Permission
 from pointflex.web import csrf, flash, session
 
@@ -116,6 +117,13 @@ def day(value: date | datetime | None) -> str:
     return value.date().isoformat() if isinstance(value, datetime) else value.isoformat()
 
 
+def local_time(value: datetime | None, tz: str) -> str:
+    """An instant as wall-clock time in ``tz`` (a program's billing zone), to the second."""
+    if value is None:
+        return "—"
+    return value.astimezone(zone(tz)).strftime("%Y-%m-%d %H:%M:%S")
+
+
 def _environment() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES),
@@ -124,7 +132,9 @@ def _environment() -> jinja2.Environment:
         lstrip_blocks=True,
     )
     env.globals.update(csrf_field=csrf_field, static=static, product="pointflex")
-    env.filters.update(points=points, number=number, day=day, permission=permission_label)
+    env.filters.update(
+        points=points, number=number, day=day, permission=permission_label, local_time=local_time
+    )
     return env
 
 
