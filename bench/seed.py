@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, insert
+from sqlalchemy import Engine, insert, text
 
 from pointflex.bootstrap import Runtime
 from pointflex.clock import ManualClock
@@ -182,3 +182,157 @@ def _copy_value(value: Any) -> Any:
     if isinstance(value, dict):
         return json.dumps(value)
     return value
+
+
+# --------------------------------------------------------------------------- many accounts
+
+# Configurations every account's program gets: (name, product type, parameters, share of the
+# account's entitlements in tenths). Two VM sizes and one hardware model.
+ACCOUNT_CONFIGS: tuple[tuple[str, int, list[dict[str, Any]], int], ...] = (
+    ("vm-2cpu", 1, [{"id": 1, "value": 2}, {"id": 2, "value": "ENT"}], 6),
+    ("vm-4cpu", 1, [{"id": 1, "value": 4}, {"id": 2, "value": "ENT"}], 3),
+    ("hw-60f", 101, [{"id": 27, "value": "FGT60F"}, {"id": 28, "value": "FGHWENT"}], 1),
+)
+LARGEST_SHARE = 0.05  # of all entitlements, in the first (largest) account
+POSTPAID_EVERY = 10  # every tenth account's program is postpaid
+
+
+@dataclass(frozen=True)
+class AccountPlan:
+    account: int
+    program: str
+    kind: ProgramKind
+    configs: tuple[int, ...]  # in ACCOUNT_CONFIGS order
+
+
+def seed_accounts(rt: Runtime, n: int, start: date, end: date) -> list[AccountPlan]:
+    """``n`` organisations through the services, each with one program and its configurations.
+
+    A few service calls per account (audit rows, serial checks and parameter versions as the
+    real thing writes them); the entitlements come afterwards, set-based.
+    """
+    plans: list[AccountPlan] = []
+    for i in range(n):
+        org = accounts.create_organization(rt, OPERATOR, f"Scale {i}", f"Scale root {i}")
+        kind = (
+            ProgramKind.POSTPAID
+            if i % POSTPAID_EVERY == POSTPAID_EVERY - 1
+            else ProgramKind.PREPAID
+        )
+        prefix = "ELAVMS" if kind is ProgramKind.POSTPAID else "ELAVMR"
+        program = programs.register_program(
+            rt,
+            OPERATOR,
+            account_id=org.id,
+            kind=kind,
+            start_date=start,
+            end_date=end,
+            serial=f"{prefix}{i:010d}",
+            timezone=LA,
+        )
+        ids = tuple(
+            configs.create_config(
+                rt,
+                OPERATOR,
+                program_serial=program.serial,
+                name=name,
+                product_type_id=product,
+                parameters=params,
+            ).id
+            for name, product, params, _ in ACCOUNT_CONFIGS
+        )
+        plans.append(AccountPlan(org.id, program.serial, kind, ids))
+    return plans
+
+
+# One INSERT … SELECT over generate_series. Row n goes to account 1 for the first 5 % of the
+# rows, then to account 2 + floor((A - 1) * x^1.5) for x = its position among the rest: uneven
+# (account 2 gets ~1 %, the last ~0.07 %). Status by (n / 10) % 100: 0–83 ACTIVE, 84–95
+# STOPPED, 96–97 PENDING (hardware: ACTIVE), 98 ACTIVE with a User Defined end months ahead,
+# 99 ACTIVE with a User Defined end at :ends_soon (the measured day, so the expiry has work).
+_ENTITLEMENTS_SQL = """
+INSERT INTO entitlements (serial, account_id, config_id, program_serial, product_type_id,
+    form_factor, description, folder_path, status, token_enc, token_hash, token_status,
+    start_at, end_at, termination_mode, removed_at, changed_at, created_at)
+WITH plan AS (
+    SELECT * FROM unnest(CAST(:accounts AS int[]), CAST(:programs AS text[]),
+        CAST(:vm2 AS int[]), CAST(:vm4 AS int[]), CAST(:hw AS int[]))
+        WITH ORDINALITY AS p(account_id, program_serial, vm2, vm4, hw, idx)
+), numbered AS (
+    SELECT n, n % 10 AS kind, (n / 10) % 100 AS bucket,
+        CASE WHEN n < :big THEN 1
+             ELSE 2 + floor((:n_accounts - 1)
+                  * power((n - :big)::float8 / greatest(:size - :big, 1), 1.5))::int
+        END AS idx
+    FROM generate_series(0, :size - 1) AS n
+), shaped AS (
+    SELECT n, kind, kind = 9 AS hw, bucket, idx,
+        CASE WHEN bucket BETWEEN 84 AND 95 THEN 'STOPPED'
+             WHEN bucket IN (96, 97) AND kind <> 9 THEN 'PENDING'
+             ELSE 'ACTIVE' END AS status
+    FROM numbered
+)
+SELECT
+    CASE WHEN s.hw THEN 'FGT60FTK' ELSE 'FGVMMLTM' END || lpad(s.n::text, 8, '0'),
+    p.account_id,
+    CASE WHEN s.hw THEN p.hw WHEN s.kind IN (6, 7, 8) THEN p.vm4 ELSE p.vm2 END,
+    p.program_serial,
+    CASE WHEN s.hw THEN 101 ELSE 1 END,
+    CASE WHEN s.hw THEN 'HARDWARE' ELSE 'VM' END,
+    'scale ' || s.n,
+    'My Assets',
+    s.status,
+    NULL, NULL,
+    CASE WHEN s.hw THEN NULL WHEN s.status = 'PENDING' THEN 'NOTUSED' ELSE 'USED' END,
+    :created,
+    CASE s.bucket WHEN 98 THEN :ends_later WHEN 99 THEN :ends_soon ELSE :program_end END,
+    CASE WHEN s.bucket IN (98, 99) THEN 'USER_DEFINED' ELSE 'FOLLOW_PROGRAM' END,
+    NULL,
+    :created,
+    :created
+FROM shaped AS s JOIN plan AS p ON p.idx = s.idx
+"""
+
+# The history the services would have written: CREATED (ACTIVE, or PENDING), and STOPPED an
+# hour later for the stopped ones; all before the first accrued day.
+_EVENTS_SQL = """
+INSERT INTO entitlement_events (serial, at, kind, status, config_id, program_serial,
+    account_id, end_at, actor, request_id, detail)
+SELECT e.serial, e.created_at + h.after, h.kind,
+    CASE WHEN h.kind = 'STOPPED' THEN 'STOPPED' WHEN e.status = 'PENDING' THEN 'PENDING'
+         ELSE 'ACTIVE' END,
+    e.config_id, e.program_serial, e.account_id, e.end_at, 'bench', '', NULL
+FROM entitlements AS e
+JOIN (VALUES ('CREATED', interval '0'), ('STOPPED', interval '1 hour')) AS h(kind, after)
+  ON h.kind = 'CREATED' OR e.status = 'STOPPED'
+ORDER BY e.serial, h.after
+"""
+
+
+@dataclass(frozen=True)
+class Ends:
+    created: datetime  # every entitlement's creation (and last change)
+    program_end: datetime  # Follow Program end instant
+    soon: datetime  # User Defined end during the measured day
+    later: datetime  # User Defined end months ahead
+
+
+def bulk_entitlements(engine: Engine, plans: list[AccountPlan], size: int, ends: Ends) -> None:
+    """``size`` entitlements over the accounts of ``plans`` and their events (PostgreSQL)."""
+    params = {
+        "accounts": [p.account for p in plans],
+        "programs": [p.program for p in plans],
+        "vm2": [p.configs[0] for p in plans],
+        "vm4": [p.configs[1] for p in plans],
+        "hw": [p.configs[2] for p in plans],
+        "big": int(size * LARGEST_SHARE),
+        "n_accounts": len(plans),
+        "size": size,
+        "created": ends.created,
+        "program_end": ends.program_end,
+        "ends_soon": ends.soon,
+        "ends_later": ends.later,
+    }
+    with engine.begin() as conn:
+        conn.execute(text(_ENTITLEMENTS_SQL), params)
+        conn.execute(text(_EVENTS_SQL))
