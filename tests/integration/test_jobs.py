@@ -249,3 +249,37 @@ def test_the_loop_pauses_while_the_schema_is_not_the_one_the_code_needs(rt: Runt
     stop.set()
     runner.join(10)
     assert body.runs == 1
+
+
+def test_the_expiry_job_covers_every_program_at_each_ones_own_instant(
+    rt: Runtime, clock: ManualClock
+) -> None:
+    """One run over all programs: a program past its end and grace expires its Follow Program
+    entitlements at that instant, another program's keep running; a User Defined end expires
+    at its own instant."""
+    ending = world(rt, start=date(2025, 1, 1), end=date(2026, 2, 1))  # grace ends 2026-03-03
+    running = world(rt)
+    clock.set(day_start(date(2026, 1, 15), LA))
+    (follower,) = ent.create_vm(
+        rt, OPERATOR, config_id=config(rt, ending.prepaid).id, skip_pending=True
+    )
+    day = date(2026, 3, 10)
+    clock.set(day_start(day, LA) + timedelta(hours=9))
+    (kept,) = ent.create_vm(
+        rt, OPERATOR, config_id=config(rt, running.prepaid).id, skip_pending=True
+    )
+    ends_at = day_start(day, LA) + timedelta(hours=20)
+    (user_defined,) = ent.create_vm(
+        rt, OPERATOR, config_id=config(rt, running.postpaid).id, skip_pending=True, end_at=ends_at
+    )
+    clock.set(day_start(day + timedelta(days=1), LA))
+    results = run_due(rt, "node-a", (job_named("expiry"),), force=True)
+    assert results[0].detail == "2 entitlement(s) expired"
+    with rt.engine.connect() as conn:
+        rows = conn.execute(
+            select(entitlements.c.serial, entitlements.c.status, entitlements.c.changed_at)
+        ).all()
+    found = {r.serial: (r.status, r.changed_at) for r in rows}
+    assert found[kept.serial][0] == "ACTIVE"
+    assert found[user_defined.serial] == ("EXPIRED", ends_at)
+    assert found[follower.serial] == ("EXPIRED", day_start(date(2026, 3, 3), LA))

@@ -76,44 +76,24 @@ def apply_expiry(
     """Mark EXPIRED every entitlement whose expiry instant is at or before ``until``.
 
     The event carries the expiry instant itself, not the time the job ran, so the history (and
-    the accrual) sees the entitlement active exactly until then.
+    the accrual) sees the entitlement active exactly until then. A handful of statements
+    whatever the number of programs: the expiry job runs every minute over all of them.
     """
     query = select(programs.c.serial, programs.c.end_date, programs.c.timezone)
     if program_serial is not None:
         query = query.where(programs.c.serial == program_serial)
-    expired = 0
-    for serial, end_date, tz in conn.execute(query).all():
-        follow_expiry = follow_program_expiry(end_date, tz, rt.settings.program_grace_days)
-        expired += _expire_program(conn, serial, follow_expiry, until)
-    return expired
-
-
-def _expire_program(
-    conn: Connection, program_serial: str, follow_expiry: datetime, until: datetime
-) -> int:
-    live = [
-        E.c.program_serial == program_serial,
-        E.c.status != Status.EXPIRED.value,
-        E.c.removed_at.is_(None),
-    ]
-    # Two queries rather than one OR: the first can use the partial index on User Defined ends.
-    rows = conn.execute(
-        select(E.c.serial, E.c.end_at).where(
-            *live,
-            E.c.termination_mode == TerminationMode.USER_DEFINED.value,
-            E.c.end_at <= until,
-        )
-    ).all()
+    grace = rt.settings.program_grace_days
+    follow_due = {
+        serial: instant
+        for serial, end_date, tz in conn.execute(query).all()
+        if (instant := follow_program_expiry(end_date, tz, grace)) <= until
+    }
     by_instant: dict[datetime, list[str]] = {}
-    for serial, end_at in rows:
-        by_instant.setdefault(end_at, []).append(serial)
-    if follow_expiry <= until:
-        following = conn.execute(
-            select(E.c.serial).where(
-                *live, E.c.termination_mode == TerminationMode.FOLLOW_PROGRAM.value
-            )
-        ).scalars()
-        by_instant.setdefault(follow_expiry, []).extend(following)
+    for serial, instant in _user_defined_ends(conn, until, program_serial):
+        by_instant.setdefault(instant, []).append(serial)
+    for part in chunks(sorted(follow_due)):
+        for serial, program in _following(conn, part):
+            by_instant.setdefault(follow_due[program], []).append(serial)
     for instant, serials in by_instant.items():
         for part in chunks(serials):
             conn.execute(
@@ -123,6 +103,36 @@ def _expire_program(
             )
         record_events(conn, serials, EventKind.EXPIRED, instant, SYSTEM)
     return sum(len(serials) for serials in by_instant.values())
+
+
+_LIVE = (E.c.status != Status.EXPIRED.value, E.c.removed_at.is_(None))
+
+
+def _user_defined_ends(
+    conn: Connection, until: datetime, program_serial: str | None
+) -> Sequence[Any]:
+    """(serial, end) of User Defined entitlements ended by ``until``: the partial index on
+    live User Defined ends holds just these candidates (a separate query from the Follow
+    Program one, rather than an OR, so that it is used)."""
+    query = select(E.c.serial, E.c.end_at).where(
+        *_LIVE,
+        E.c.termination_mode == TerminationMode.USER_DEFINED.value,
+        E.c.end_at <= until,
+    )
+    if program_serial is not None:
+        query = query.where(E.c.program_serial == program_serial)
+    return conn.execute(query).all()
+
+
+def _following(conn: Connection, program_serials: Sequence[str]) -> Sequence[Any]:
+    """(serial, program) of live Follow Program entitlements of these programs."""
+    return conn.execute(
+        select(E.c.serial, E.c.program_serial).where(
+            *_LIVE,
+            E.c.termination_mode == TerminationMode.FOLLOW_PROGRAM.value,
+            E.c.program_serial.in_(program_serials),
+        )
+    ).all()
 
 
 def follow_program_end(conn: Connection, actor: Actor, program: Any, now: datetime) -> None:
