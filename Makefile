@@ -20,12 +20,15 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP) ## create .venv and install pointflex with its dev tools
 
-LOCAL := POINTFLEX_DATA_DIR=var POINTFLEX_DATABASE_URL=sqlite:///var/pointflex.db
+LOCAL := POINTFLEX_DATA_DIR=var POINTFLEX_DATABASE_URL=sqlite:///var/pointflex.db POINTFLEX_LOG_FORMAT=text
 
-run: $(STAMP) ## run pointflex (portal and API) on SQLite (./var/pointflex.db) with demo data, at http://127.0.0.1:8000
+run: $(STAMP) ## run pointflex (portal, API and the job loop) on SQLite (./var/pointflex.db) with demo data, at http://127.0.0.1:8000
 	mkdir -p var
 	$(LOCAL) $(BIN)/pointflex db upgrade
 	$(LOCAL) $(BIN)/pointflex demo --if-empty
+	@echo "Job loop: accrual, expiry, alerts ... in the background (log: var/jobs.log)"
+	$(LOCAL) $(BIN)/pointflex jobs run --poll 10 > var/jobs.log 2>&1 & jobs_pid=$$!; \
+	trap 'kill $$jobs_pid 2>/dev/null' EXIT INT TERM; \
 	$(LOCAL) $(BIN)/pointflex serve --host 127.0.0.1 --port 8000
 
 test: $(STAMP) ## run every test on SQLite, then on PostgreSQL when POINTFLEX_TEST_POSTGRES_URL is set
