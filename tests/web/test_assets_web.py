@@ -286,6 +286,40 @@ def test_filters_paging_and_sorting(page: Page, rt: Runtime, signed_in: SignIn) 
     expect(body).to_have_count(5)
 
 
+def test_a_selection_survives_paging_and_is_dropped_by_a_new_filter(
+    page: Page, rt: Runtime, signed_in: SignIn
+) -> None:
+    a = build(rt, vms=60)
+    signed_in(page, account_id=a.root)
+    page.goto("/assets")
+    body = page.locator("[data-assets-table] tbody tr")
+    select_rows(page, [a.vms[1], a.vms[2]])
+    page.get_by_role("link", name="Next").click()
+    expect(body.first).to_have_attribute("data-serial", a.vms[50])
+    select_rows(page, [a.vms[55]])
+    expect(page.locator("#selection-count")).to_have_text("3 selected")
+    page.get_by_role("link", name="Previous").click()
+    expect(body.first).to_have_attribute("data-serial", a.vms[0])
+    expect(row(page, a.vms[1]).get_by_role("checkbox")).to_be_checked()
+    expect(row(page, a.vms[0]).get_by_role("checkbox")).not_to_be_checked()
+    page.locator("#bulk-bar").get_by_role("button", name="Stop", exact=True).click()
+    dialog = page.locator("#confirm-dialog")
+    for serial in (a.vms[1], a.vms[2], a.vms[55]):
+        expect(dialog).to_contain_text(serial)
+    dialog.get_by_role("button", name="Confirm").click()
+    expect(page.locator('[data-changed="yes"]')).to_have_count(3)
+    stopped = {a.vms[1], a.vms[2], a.vms[55]}
+    assert statuses(rt, a.vms) == {s: "STOPPED" if s in stopped else "ACTIVE" for s in a.vms}
+    expect(page.locator("#bulk-bar")).to_be_hidden()  # the action done, nothing stays selected
+
+    select_rows(page, [a.vms[3]])
+    expect(page.locator("#selection-count")).to_have_text("1 selected")
+    page.get_by_label("Status").select_option("ACTIVE")  # a new filter starts afresh
+    expect(page.locator("#assets-count")).to_contain_text("57 entitlements")
+    expect(page.locator("#bulk-bar")).to_be_hidden()
+    expect(page.locator("#carried-serials input")).to_have_count(0)
+
+
 def test_select_all_matching_acts_on_every_filtered_row(
     page: Page, rt: Runtime, signed_in: SignIn
 ) -> None:

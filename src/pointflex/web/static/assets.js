@@ -1,8 +1,10 @@
 /* My Assets: the selection, the bulk bar, the confirmation dialog and the export menu.
  *
- * The selection is the checked rows of the page shown, or every entitlement matching the
- * filter ("Select all N matching", sent as all=1 and resolved on the server). Bulk buttons
- * only ask the server for a confirmation dialog; only its Confirm button changes anything.
+ * The selection is the rows checked on any page of the current filter (rows picked on other
+ * pages travel as hidden serial fields, so paging or sorting keeps them; a new filter starts
+ * afresh), or every entitlement matching the filter ("Select all N matching", sent as all=1
+ * and resolved on the server). Bulk buttons only ask the server for a confirmation dialog;
+ * only its Confirm button changes anything.
  */
 (function () {
   "use strict";
@@ -12,13 +14,61 @@
 
   function rowChecks() { return $all("[data-row-check]"); }
 
+  // ------------------------------------------------------------------ rows picked on any page
+  var picked = {};          // serial -> true
+  var pickedFilter = null;  // the filter they were picked under
+
+  // The filter fields the table was rendered with, less paging and order.
+  function filterKey() {
+    return $all("[data-filter-field]")
+      .filter(function (f) { return ["page", "sort", "dir"].indexOf(f.name) < 0; })
+      .map(function (f) { return f.name + "=" + f.value; }).sort().join("&");
+  }
+
+  function pickedSerials() { return Object.keys(picked).sort(); }
+
+  // Rows picked elsewhere are sent with the form as hidden fields; this page's own are its
+  // check-boxes.
+  function carryOthers() {
+    var box = $("#carried-serials");
+    if (!box) { return; }
+    var here = {};
+    rowChecks().forEach(function (c) { here[c.value] = true; });
+    box.textContent = "";
+    pickedSerials().forEach(function (serial) {
+      if (here[serial]) { return; }
+      var field = document.createElement("input");
+      field.type = "hidden";
+      field.name = "serial";
+      field.value = serial;
+      box.appendChild(field);
+    });
+  }
+
+  function notePage() {
+    rowChecks().forEach(function (c) {
+      if (c.checked) { picked[c.value] = true; } else { delete picked[c.value]; }
+    });
+    carryOthers();
+  }
+
+  // A new page of the table: keep what was picked under the same filter, forget it otherwise.
+  function restorePage() {
+    var key = filterKey();
+    if (key !== pickedFilter) { picked = {}; pickedFilter = key; }
+    rowChecks().forEach(function (c) { c.checked = !!picked[c.value]; });
+    carryOthers();
+  }
+
+  function forgetPicked() { picked = {}; carryOthers(); }
+
   function selectionCount() {
     var matching = $("[data-select-matching]");
     if (matching && matching.checked) {
       var count = $("#assets-count");
       return { count: parseInt(count.dataset.total, 10), all: true };
     }
-    return { count: rowChecks().filter(function (c) { return c.checked; }).length, all: false };
+    return { count: pickedSerials().length, all: false };
   }
 
   function refresh() {
@@ -60,6 +110,7 @@
     } else {
       return;
     }
+    notePage();
     refresh();
   }
 
@@ -131,6 +182,7 @@
 
   // ------------------------------------------------------------------ htmx hooks
   function reloadTable() {
+    forgetPicked();  // the action is done: its rows are no longer "selected"
     window.htmx.ajax("GET", window.location.pathname + window.location.search,
       { target: "#assets-table", swap: "innerHTML" });
   }
@@ -143,6 +195,7 @@
       if (dialog && !dialog.open) { dialog.showModal(); }
     } else if (target.id === "assets-table") {
       keepSortInFilters();
+      restorePage();
       refresh();
     }
   }
@@ -175,6 +228,7 @@
     document.body.addEventListener("htmx:afterSwap", onSwap);
     document.body.addEventListener("htmx:afterRequest", onAfterRequest);
     document.body.addEventListener("assets-changed", reloadTable);
+    restorePage();
     refresh();
   });
 })();
