@@ -9,10 +9,11 @@ from __future__ import annotations
 from enum import StrEnum
 
 from fastapi import APIRouter, Depends, Response
-from fastapi.responses import HTMLResponse, JSONResponse, StreamingResponse
+from fastapi.responses import JSONResponse
 
 from pointflex.api.deps import current_actor, runtime
 from pointflex.api.envelope import ok
+from pointflex.api.statement_responses import csv_download, html_page
 from pointflex.bootstrap import Runtime
 from pointflex.services import forecasts, statements
 from pointflex.services.context import Actor
@@ -53,16 +54,8 @@ def program_statement(
     actor: Actor = Depends(current_actor),
 ) -> Response:
     found = statements.statement(rt, actor, serial, month)
-    name = f"statement-{found.program.serial}-{found.month:%Y-%m}"
     if format is StatementFormat.CSV:
-        return StreamingResponse(
-            statements.statement_csv_rows(found),
-            media_type="text/csv; charset=utf-8",
-            headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
-        )
+        return csv_download(found)
     if format is StatementFormat.HTML:
-        return HTMLResponse(
-            statements.statement_html(found),
-            headers={"Content-Security-Policy": statements.STATEMENT_CSP},
-        )
+        return html_page(found)
     return ok({"statement": found.to_json()})

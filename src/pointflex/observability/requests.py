@@ -18,12 +18,13 @@ from pointflex.api.ratelimit import CALLER_KEY
 from pointflex.observability import metrics
 from pointflex.observability.logs import ACCESS_LOGGER, request_id_var
 from pointflex.services.sessions import SignedIn
+from pointflex.web.paths import OPS_PATHS
 
 log = logging.getLogger(ACCESS_LOGGER)
 
 # Probes and scrapes: not counted in the request metrics, and logged at DEBUG only, so a probe
 # every few seconds neither drowns the log nor skews the latency figures.
-OPS_PATHS = frozenset({"/metrics", "/healthz", "/readyz"})
+# (The paths themselves are listed once, in pointflex.web.paths.)
 
 
 class RequestObserver:

@@ -26,10 +26,7 @@ from pointflex.domain.programs import CENT, ProgramKind, follow_program_expiry
 from pointflex.errors import NotFound
 from pointflex.services.context import Actor, audit, read, write
 from pointflex.services.notifications import enqueue_deliveries
-from pointflex.services.programs import (
-    Program,
-    program_from_row,
-)
+from pointflex.services.programs import Program, program_from_row, visible_organizations
 from pointflex.store.sql import chunks, insert_ignoring_conflicts
 from pointflex.store.tables import (
     accounts,
@@ -269,17 +266,6 @@ def _insert(conn: Connection, rt: Runtime, rows: list[dict[str, Any]], now: date
 
 
 # --------------------------------------------------------------------------- reading
-
-
-def visible_organizations(conn: Connection, actor: Actor) -> set[int] | None:
-    """Organisations whose programs the actor sees (None: all); programs belong to the
-    organisation's root account and every member account's user sees them (R65)."""
-    if actor.account_ids is None:
-        return None
-    rows = conn.execute(
-        select(accounts.c.organization_id).where(accounts.c.id.in_(sorted(actor.account_ids)))
-    ).scalars()
-    return {int(r) for r in rows}
 
 
 def list_alerts(

@@ -19,7 +19,7 @@ from pointflex.bootstrap import Runtime
 from pointflex.domain.alerts import backoff
 from pointflex.errors import InvalidState, NotFound
 from pointflex.services import senders
-from pointflex.services.alerts import StoredAlert, alert_from_mapping, visible_organizations
+from pointflex.services.alerts import StoredAlert, alert_from_mapping
 from pointflex.services.context import Actor, audit, read, write
 from pointflex.services.notifications import (
     WEBHOOK,
@@ -28,6 +28,7 @@ from pointflex.services.notifications import (
     target_secret,
     visible_target,
 )
+from pointflex.services.programs import visible_organizations
 from pointflex.store.tables import alerts, deliveries, delivery_attempts, notification_targets
 
 PENDING, DELIVERED, FAILED = "PENDING", "DELIVERED", "FAILED"

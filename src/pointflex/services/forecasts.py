@@ -32,14 +32,12 @@ from pointflex.domain.programs import CENT, ProgramKind
 from pointflex.services.configs import values_from_json
 from pointflex.services.context import Actor, read
 from pointflex.services.prices import price_book
-from pointflex.services.programs import Program, program_from_row, visible_program
+from pointflex.services.programs import Program, visible_program, visible_programs
 from pointflex.store.tables import (
-    accounts,
     accrual_runs,
     configurations,
     entitlements,
     point_ledger,
-    programs,
     scheduled_activations,
 )
 
@@ -125,21 +123,8 @@ def forecast(rt: Runtime, actor: Actor, program_serial: str) -> Forecast:
 def forecast_all(rt: Runtime, actor: Actor) -> list[Forecast]:
     """The forecast of every program the actor sees, in serial order."""
     with read(rt) as conn:
-        found = _visible_programs(conn, actor)
+        found = visible_programs(conn, actor)
         return _forecasts(rt, conn, found, whole=actor.account_ids is None)
-
-
-def _visible_programs(conn: Connection, actor: Actor) -> list[Program]:
-    """The programs of every organisation the actor has an account in (as visible_program)."""
-    query = select(programs).order_by(programs.c.serial)
-    if actor.account_ids is not None:
-        orgs = select(accounts.c.organization_id).where(
-            accounts.c.id.in_(sorted(actor.account_ids))
-        )
-        query = query.join(accounts, accounts.c.id == programs.c.account_id).where(
-            accounts.c.organization_id.in_(orgs)
-        )
-    return [program_from_row(r) for r in conn.execute(query).all()]
 
 
 def _forecasts(

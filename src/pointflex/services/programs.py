@@ -17,7 +17,7 @@ from pointflex.domain.programs import GraceState, LedgerKind, ProgramKind
 from pointflex.errors import Duplicate, Forbidden, InvalidInput, NotFound, ProgramConflict
 from pointflex.services.accounts import get_account, organization_accounts
 from pointflex.services.context import Actor, audit, read, write
-from pointflex.store.tables import accrual_runs, point_ledger, programs
+from pointflex.store.tables import accounts, accrual_runs, point_ledger, programs
 
 
 @dataclass(frozen=True)
@@ -181,17 +181,30 @@ def _extend(
 
 def list_programs(rt: Runtime, actor: Actor) -> list[Program]:
     with read(rt) as conn:
-        rows = conn.execute(select(programs).order_by(programs.c.serial)).all()
-        found = [program_from_row(r) for r in rows]
-        if actor.account_ids is None:
-            return found
-        visible: list[Program] = []
-        for program in found:
-            try:
-                visible.append(visible_program(conn, actor, program.serial))
-            except NotFound:
-                continue
-        return visible
+        return visible_programs(conn, actor)
+
+
+def visible_organizations(conn: Connection, actor: Actor) -> set[int] | None:
+    """Organisations whose programs the actor sees (None: all): programs belong to an
+    organisation's root account and every member account's user sees them (R65)."""
+    if actor.account_ids is None:
+        return None
+    rows = conn.execute(
+        select(accounts.c.organization_id).where(accounts.c.id.in_(sorted(actor.account_ids)))
+    ).scalars()
+    return {int(r) for r in rows}
+
+
+def visible_programs(conn: Connection, actor: Actor) -> list[Program]:
+    """Every program :func:`visible_program` would let the actor see, in serial order, in one
+    query."""
+    query = select(programs).order_by(programs.c.serial)
+    orgs = visible_organizations(conn, actor)
+    if orgs is not None:
+        query = query.join(accounts, accounts.c.id == programs.c.account_id).where(
+            accounts.c.organization_id.in_(sorted(orgs))
+        )
+    return [program_from_row(r) for r in conn.execute(query).all()]
 
 
 def balance_in(conn: Connection, serial: str) -> Decimal:

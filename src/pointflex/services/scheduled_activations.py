@@ -15,14 +15,13 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, Select, insert, select, update
 
 from pointflex.bootstrap import Runtime
 from pointflex.domain import scheduling
 from pointflex.domain.catalog import FormFactor
 from pointflex.domain.dates import day_start, local_day
 from pointflex.errors import Duplicate, NotFound, PointflexError
-from pointflex.services.configs import visible_config
 from pointflex.services.context import Actor, audit, read, write
 from pointflex.services.entitlements import (
     check_description,
@@ -138,18 +137,20 @@ def _refuse_known(conn: Connection, wanted: Sequence[str]) -> None:
         raise Duplicate(f"already scheduled: {', '.join(sorted(waiting)[:5])}")
 
 
+def _in_scope(query: Select[Any], actor: Actor) -> Select[Any]:
+    """Only the rows of configurations the actor's accounts own (as ``visible_config``)."""
+    query = query.join(configurations, configurations.c.id == S.c.config_id)
+    if actor.account_ids is not None:
+        query = query.where(configurations.c.account_id.in_(sorted(actor.account_ids)))
+    return query
+
+
 def list_scheduled(
     rt: Runtime, actor: Actor, *, state: str | None = None
 ) -> list[ScheduledActivation]:
-    query = (
-        select(S)
-        .join(configurations, configurations.c.id == S.c.config_id)
-        .order_by(S.c.start_date, S.c.serial)
-    )
+    query = _in_scope(select(S), actor).order_by(S.c.start_date, S.c.serial)
     if state is not None:
         query = query.where(S.c.state == state.upper())
-    if actor.account_ids is not None:
-        query = query.where(configurations.c.account_id.in_(sorted(actor.account_ids)))
     with read(rt) as conn:
         return [_from_row(r) for r in conn.execute(query).all()]
 
@@ -160,18 +161,8 @@ def cancel(rt: Runtime, actor: Actor, serials: Sequence[str]) -> int:
     wanted = [s.strip().upper() for s in serials if s.strip()]
     now = rt.now()
     with write(rt) as conn:
-        rows = conn.execute(
-            select(S.c.id, S.c.serial, S.c.config_id).where(
-                S.c.serial.in_(wanted), S.c.state == SCHEDULED
-            )
-        ).all()
-        mine = []
-        for row in rows:
-            try:
-                visible_config(conn, actor, row.config_id)
-            except NotFound:
-                continue
-            mine.append(row)
+        query = select(S.c.id, S.c.serial).where(S.c.serial.in_(wanted), S.c.state == SCHEDULED)
+        mine = conn.execute(_in_scope(query, actor)).all()
         missing = sorted(set(wanted) - {r.serial for r in mine})
         if missing:
             raise NotFound(f"not scheduled: {', '.join(missing[:5])}")

@@ -12,8 +12,8 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from fastapi import APIRouter, Depends, Request, Response
-from fastapi.responses import HTMLResponse, StreamingResponse
 
+from pointflex.api.statement_responses import csv_download, html_page
 from pointflex.bootstrap import Runtime
 from pointflex.domain.programs import LedgerKind
 from pointflex.errors import NotFound
@@ -154,17 +154,7 @@ def statement_page(
         program, _ = _program(rt, actor, serial)
         month = f"{points_service.today_in(rt, program.timezone):%Y-%m}"
     found = statements.statement(rt, actor, serial, month)
-    if format == "csv":
-        name = f"statement-{found.program.serial}-{found.month:%Y-%m}.csv"
-        return StreamingResponse(
-            statements.statement_csv_rows(found),
-            media_type="text/csv; charset=utf-8",
-            headers={"Content-Disposition": f'attachment; filename="{name}"'},
-        )
-    return HTMLResponse(
-        statements.statement_html(found),
-        headers={"Content-Security-Policy": statements.STATEMENT_CSP},
-    )
+    return csv_download(found) if format == "csv" else html_page(found)
 
 
 @router.get("/programs/{serial}/report.csv")
