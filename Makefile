@@ -7,7 +7,7 @@ PG_URL ?= $(POINTFLEX_TEST_POSTGRES_URL)
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help install run demo test test-sqlite test-postgres lint bench clean
+.PHONY: help install browser run demo test test-sqlite test-postgres lint bench wire-schemas clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -20,6 +20,9 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP) ## create .venv and install pointflex with its dev tools
 
+browser: ## make sure Chromium (/usr/bin/chromium) is there for the browser tests; installs it as root
+	@scripts/ensure-chromium
+
 LOCAL := POINTFLEX_DATA_DIR=var POINTFLEX_DATABASE_URL=sqlite:///var/pointflex.db POINTFLEX_LOG_FORMAT=text
 
 run: $(STAMP) ## run pointflex (portal, API and the job loop) on SQLite (./var/pointflex.db) with demo data, at http://127.0.0.1:8000
@@ -31,15 +34,15 @@ run: $(STAMP) ## run pointflex (portal, API and the job loop) on SQLite (./var/p
 	trap 'kill $$jobs_pid 2>/dev/null' EXIT INT TERM; \
 	$(LOCAL) $(BIN)/pointflex serve --host 127.0.0.1 --port 8000
 
-test: $(STAMP) ## run every test on SQLite, then on PostgreSQL when POINTFLEX_TEST_POSTGRES_URL is set
+test: $(STAMP) browser ## run every test on SQLite, then on PostgreSQL when POINTFLEX_TEST_POSTGRES_URL is set
 	$(MAKE) --no-print-directory test-sqlite
 	@if [ -n "$(PG_URL)" ]; then $(MAKE) --no-print-directory test-postgres; \
 	else echo "POINTFLEX_TEST_POSTGRES_URL not set: PostgreSQL run skipped"; fi
 
-test-sqlite: $(STAMP)
+test-sqlite: $(STAMP) browser
 	POINTFLEX_TEST_BACKEND=sqlite $(BIN)/pytest -q $(PYTEST_ARGS) tests
 
-test-postgres: $(STAMP)
+test-postgres: $(STAMP) browser
 	POINTFLEX_TEST_BACKEND=postgres POINTFLEX_TEST_POSTGRES_URL=$(PG_URL) \
 		$(BIN)/pytest -q $(PYTEST_ARGS) tests/integration tests/cli tests/api tests/web tests/e2e
 
@@ -51,6 +54,9 @@ lint: $(STAMP) ## ruff and mypy
 bench: $(STAMP) ## run the benchmarks (see bench/README.md)
 	$(BIN)/python -m bench.accrual --backend sqlite --size $${SIZE:-1000000}
 	@if [ -n "$(PG_URL)" ]; then POINTFLEX_BENCH_POSTGRES_URL=$(PG_URL) $(BIN)/python -m bench.accrual --backend postgres --size $${SIZE:-1000000}; fi
+
+wire-schemas: $(STAMP) ## regenerate the committed FortiFlex wire record (api/fortiflex/wire_schemas.json)
+	$(BIN)/python -m pointflex.api.fortiflex.replies --write
 
 clean: ## remove the virtualenv and local data
 	rm -rf $(VENV) var

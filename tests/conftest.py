@@ -19,6 +19,7 @@ from pointflex.config import Settings
 from pointflex.store.db import make_engine, normalise_url
 from pointflex.store.migrate import upgrade
 from pointflex.store.tables import metadata
+from tests import reference_documents
 
 BACKEND = os.environ.get("POINTFLEX_TEST_BACKEND", "sqlite")
 PG_URL = os.environ.get("POINTFLEX_TEST_POSTGRES_URL", "")
@@ -28,6 +29,31 @@ SECRET = "test-secret-" + "x" * 32
 
 def pytest_report_header() -> str:
     return f"pointflex database backend: {BACKEND}"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        f"{reference_documents.MARKER}: reads the FortiFlex v2 reference documents "
+        "(deselected, with the reason printed, when they are absent)",
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    reference_documents.select(config, items)
+
+
+def pytest_report_collectionfinish(config: pytest.Config) -> list[str]:
+    note = reference_documents.deselection_note(config)
+    return [note] if note else []
+
+
+def pytest_terminal_summary(
+    terminalreporter: pytest.TerminalReporter, config: pytest.Config
+) -> None:
+    note = reference_documents.deselection_note(config)
+    if note:
+        terminalreporter.write_line(note, yellow=True)
 
 
 @pytest.fixture(scope="session")

@@ -1,8 +1,10 @@
 """The published FortiFlex v2 OpenAPI documents as JSON Schema, for contract tests.
 
 The five documents (programs, configurations, entitlements, groups, tools) live outside this
-repository, in ``<repo>/../shared/reference/fortiflex-api-v2/`` (CI clones the repository with
-``shared/`` beside it). They are read unchanged; a missing folder FAILS the test that needs it.
+repository (tests/reference_documents: ``POINTFLEX_FORTIFLEX_OAS_DIR``, by default
+``<repo>/../shared/reference/fortiflex-api-v2/``). They are read unchanged. Tests that read them
+carry the ``fortiflex_reference`` marker and are deselected, with the reason printed, when the
+documents are absent (CI makes that a failure); an unmarked test that reads them FAILS.
 
 The documents are OpenAPI 3.0 with their schemas under a top-level ``definitions`` key and refs
 written ``#/definitions/...``. Each document becomes ``referencing`` resources (one per
@@ -52,11 +54,12 @@ from jsonschema.validators import extend
 from referencing import Registry
 from referencing.jsonschema import DRAFT202012
 
+from tests import reference_documents
+
 if TYPE_CHECKING:
     from referencing._core import Resolver  # the type of Registry.resolver(); hints only
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-OAS_DIR = REPO_ROOT.parent / "shared" / "reference" / "fortiflex-api-v2"
 
 # Every path of every document; test_contract_schemas_api checks the documents list exactly these.
 PATHS: dict[str, tuple[str, ...]] = {
@@ -226,14 +229,15 @@ def document_of(path: str) -> str:
 
 def require_reference_folder() -> Path:
     """The documents' folder, or a test FAILURE that says where it was looked for."""
-    if not OAS_DIR.is_dir():
+    reason = reference_documents.why_unavailable()
+    if reason is not None:
         pytest.fail(
-            f"The FortiFlex OpenAPI documents are missing: expected the folder {OAS_DIR} "
-            "(<repository>/../shared/reference/fortiflex-api-v2). Clone or copy `shared/` "
-            "beside the repository; the contract tests cannot run without it.",
+            f"The FortiFlex OpenAPI documents are missing: {reason}. Set "
+            f"{reference_documents.DIR_VARIABLE}, or lay `shared/` beside the repository; "
+            f"a test that reads them must carry the {reference_documents.MARKER} marker.",
             pytrace=False,
         )
-    return OAS_DIR
+    return reference_documents.folder()
 
 
 @functools.cache
@@ -489,3 +493,13 @@ def _walk(
             if "items" in part:
                 for item in instance:
                     _walk(part_resolver, part["items"], item, f"{where}[*]", extra, missing)
+
+
+# --------------------------------------------------------------------------- shapes
+
+
+def contract_reply_root(doc: Document, path: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """``(translated contract document, path's 200 schema in it)``: refs resolve in the first."""
+    contents: dict[str, Any] = doc.registry[doc.uri("contract")].contents
+    media = contents["paths"][normal_path(path)]["post"]["responses"]["200"]["content"]
+    return contents, media["application/json"]["schema"]

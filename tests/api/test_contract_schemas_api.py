@@ -20,18 +20,22 @@ import copy
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
+from pointflex.api.fortiflex import replies
 from pointflex.clock import ManualClock
 from pointflex.services import configs, programs
 from pointflex.services.accounts import get_account
 from pointflex.services.accrual import accrue_through
 from pointflex.services.configs import Config
 from pointflex.services.transfers import mark_token_used
+from tests import reference_documents
 from tests.api import oas_contract as oas
+from tests.api import wire_record
 from tests.api.conftest import Api
 from tests.builders import OPERATOR, World, config, world
 
@@ -57,6 +61,8 @@ RESPONSE_EXAMPLE_DEFECTS: dict[str, frozenset[str]] = {
         {"$.entitlements[0].token", "$.entitlements[0].tokenStatus"}
     ),
 }
+# The wire record sees the same two defects, and no other, in the documents' 200 examples.
+RECORD_EXAMPLE_DEFECTS = RESPONSE_EXAMPLE_DEFECTS
 REQUEST_EXAMPLE_DEFECTS: dict[str, frozenset[str]] = {
     # "example": [] is a PHP empty array where the schema says object; spec §3.1 makes a JSON
     # [] body mean {} (SHOULD), and the server is sent exactly [] below.
@@ -139,11 +145,22 @@ def c(api: Api, clock: ManualClock) -> Contract:
 
 
 def check_success(endpoint: str, reply: httpx.Response) -> dict[str, Any]:
-    """A 200 success whose whole body is valid against the document's 200 schema (as the spec
-    md amends it), with exactly the allowed extra keys and no documented key missing."""
+    """A 200 success whose whole body is valid against pointflex's own wire record (every key
+    required, no other allowed), with data that is not empty (it would validate trivially)."""
     assert reply.status_code == 200, reply.text
     body: dict[str, Any] = reply.json()
     assert (body.get("status"), body.get("message"), body.get("error")) == (0, SUCCESS, None)
+    path = oas.normal_path(endpoint)
+    wire_record.assert_matches(path, body)
+    data = [value for key, value in body.items() if key not in ("status", "message", "error")]
+    if path != "/entitlements/hardware/remove":  # the envelope only (§4.10)
+        assert data and all(data), f"empty data would validate trivially: {body}"
+    return body
+
+
+def check_reference(endpoint: str, body: dict[str, Any]) -> None:
+    """The same body against the document's 200 schema (as the spec md amends it), with
+    exactly the allowed extra keys and no documented key missing."""
     doc = oas.load_for(endpoint)
     oas.assert_matches(doc, endpoint, body)
     extra, missing = oas.key_differences(doc, endpoint, body)
@@ -153,18 +170,17 @@ def check_success(endpoint: str, reply: httpx.Response) -> dict[str, Any]:
     if path in oas.TWIN_KEYS:
         twin, original = oas.TWIN_KEYS[path]
         assert body[twin] == body[original]
-    data = [value for key, value in body.items() if key not in ("status", "message", "error")]
-    if path != "/entitlements/hardware/remove":  # the envelope only (§4.10)
-        assert data and all(data), f"empty data would validate trivially: {body}"
-    return body
 
 
 def check_failure(endpoint: str, reply: httpx.Response, http_status: int) -> dict[str, Any]:
     """The §3.3 error envelope: status -1, an ``error`` object with ``errorCode``, no data."""
     assert reply.status_code == http_status, reply.text
     body: dict[str, Any] = reply.json()
-    oas.assert_error_envelope(oas.load_for(endpoint), body)
-    assert body["status"] == -1 and list(body) == ["status", "message", "error"]
+    assert list(body) == ["status", "message", "error"], body
+    assert body["status"] == -1 and isinstance(body["message"], str), body
+    error = body["error"]
+    assert isinstance(error, dict) and list(error) == ["errorCode", "message"], body
+    assert type(error["errorCode"]) is int and isinstance(error["message"], str), body
     return body
 
 
@@ -698,16 +714,25 @@ REQUESTS: list[Request] = [
 # --------------------------------------------------------------------------- tests
 
 
+REFERENCE = pytest.mark.fortiflex_reference
+
+
+@REFERENCE
 def test_the_documents_list_exactly_the_paths_these_tests_cover() -> None:
     for name, paths in oas.PATHS.items():
         documented = {path for path, item in oas.load(name).contents["paths"].items()}
         assert documented == set(paths), name
         for path in paths:
             assert set(oas.load(name).contents["paths"][path]) == {"post"}, path
+
+
+def test_these_tests_and_the_wire_record_cover_every_v2_path() -> None:
     assert set(EXAMPLES) == set(ALL_PATHS)
     assert {oas.normal_path(r.endpoint) for r in REQUESTS} == set(ALL_PATHS)
+    assert set(replies.REPLIES) == set(ALL_PATHS)
 
 
+@REFERENCE
 @pytest.mark.parametrize("path", ALL_PATHS)
 def test_document_examples_validate_except_known_defects(path: str) -> None:
     """The 200 example under the translation alone (T1–T5); the request example under T1–T2.
@@ -721,6 +746,18 @@ def test_document_examples_validate_except_known_defects(path: str) -> None:
     assert {where for where, _ in request} == REQUEST_EXAMPLE_DEFECTS.get(path, set()), request
 
 
+def _as_pointflex_answers(path: str, example: dict[str, Any]) -> dict[str, Any]:
+    """A document's 200 example as the spec md has pointflex answer it: Q1's one object for
+    the config writes, and the twin keys of ALLOWED_EXTRA_KEYS."""
+    if oas.normal_path(path) in CONFIG_WRITES:
+        example = {**example, "configs": example["configs"][0]}
+    if path in oas.TWIN_KEYS:
+        twin, original = oas.TWIN_KEYS[path]
+        example = {**example, twin: copy.deepcopy(example[original])}
+    return example
+
+
+@REFERENCE
 @pytest.mark.parametrize("path", ALL_PATHS)
 def test_document_example_keys_are_exactly_the_schema_keys(path: str) -> None:
     """The strictness check agrees with the documents: their examples name every key of the
@@ -732,20 +769,85 @@ def test_document_example_keys_are_exactly_the_schema_keys(path: str) -> None:
     assert oas.key_differences(doc, path, example) == (set(), set())
 
 
+@REFERENCE
+@pytest.mark.parametrize("path", ALL_PATHS)
+def test_wire_record_has_the_reference_shape_plus_the_documented_twins(path: str) -> None:
+    """pointflex's committed wire record (what every clone checks replies against) names the
+    same keys with the same JSON types as the document's 200 schema as the spec md amends it;
+    it adds exactly the ALLOWED_EXTRA_KEYS twins, with their originals' shapes."""
+    contents, root = oas.contract_reply_root(oas.load_for(path), path)
+
+    def resolve(node: dict[str, Any]) -> dict[str, Any]:
+        while "$ref" in node:
+            node = contents["definitions"][node["$ref"].rsplit("/", 1)[-1]]
+        return node
+
+    reference, _ = wire_record.collect_shape(root, resolve)
+    own, required = wire_record.own_shape(path)
+    envelope = {"$.status", "$.message", "$.error"}
+    assert envelope <= required
+    assert set(own) - set(reference) - envelope == _twin_subtree(path, own)
+    for where, kinds in reference.items():
+        if where not in envelope:
+            assert own.get(where) == kinds, (where, kinds, own.get(where))
+    keys = {where for where in own if where != "$" and not where.endswith("[*]")}
+    assert required == keys, "every key of the record is required"
+    if path in oas.TWIN_KEYS:
+        twin, original = oas.TWIN_KEYS[path]
+        for where in _twin_subtree(path, own):
+            assert own[where] == own[where.replace(f"$.{twin}", f"$.{original}", 1)]
+
+
+def _twin_subtree(path: str, shape: dict[str, frozenset[str]]) -> set[str]:
+    if path not in oas.TWIN_KEYS:
+        return set()
+    twin, _ = oas.TWIN_KEYS[path]
+    return {
+        where
+        for where in shape
+        if where == f"$.{twin}" or where.startswith(f"$.{twin}.") or where.startswith(f"$.{twin}[")
+    }
+
+
+@REFERENCE
+@pytest.mark.parametrize("path", ALL_PATHS)
+def test_document_examples_validate_against_the_wire_record_except_known_defects(
+    path: str,
+) -> None:
+    example = _as_pointflex_answers(path, oas.response_example(oas.load_for(path), path))
+    found = {where for where, _ in wire_record.violations(path, example)}
+    assert found == RECORD_EXAMPLE_DEFECTS.get(path, set())
+
+
+def test_wire_record_file_is_generated_from_the_reply_models() -> None:
+    """``python -m pointflex.api.fortiflex.replies --write`` after changing a model."""
+    assert replies.committed() == replies.schemas()
+    assert replies.SCHEMAS_FILE.read_text(encoding="utf-8") == replies.rendered()
+
+
+@REFERENCE
 @pytest.mark.parametrize("path", ALL_PATHS)
 def test_document_request_example_is_accepted_and_answered_per_schema(
     c: Contract, path: str
 ) -> None:
     doc = oas.load_for(path)
     body = EXAMPLES[path](c, oas.request_example(doc, path))
-    check_success(path, c.call(path, body))
+    check_reference(path, check_success(path, c.call(path, body)))
 
 
 @pytest.mark.parametrize("request_", REQUESTS, ids=[r.id for r in REQUESTS])
-def test_client_request_is_answered_per_schema(c: Contract, request_: Request) -> None:
-    oas.load_for(request_.endpoint)  # no documents: this test FAILS (never skips) here
+def test_client_request_is_answered_per_wire_record(c: Contract, request_: Request) -> None:
     body = request_.build(c)
     check_success(request_.endpoint, c.call(request_.endpoint, body))
+
+
+@REFERENCE
+@pytest.mark.parametrize("request_", REQUESTS, ids=[r.id for r in REQUESTS])
+def test_client_request_is_answered_per_reference_document(c: Contract, request_: Request) -> None:
+    body = request_.build(c)
+    check_reference(
+        request_.endpoint, check_success(request_.endpoint, c.call(request_.endpoint, body))
+    )
 
 
 @dataclass(frozen=True)
@@ -812,8 +914,17 @@ FAILURES = [
     "failure", FAILURES, ids=[f"{f.endpoint.strip('/')}-{f.what}" for f in FAILURES]
 )
 def test_business_error_comes_back_in_the_error_envelope(c: Contract, failure: Failure) -> None:
-    oas.load_for(failure.endpoint)
     check_failure(failure.endpoint, c.call(failure.endpoint, failure.build(c)), failure.http_status)
+
+
+@REFERENCE
+@pytest.mark.parametrize(
+    "failure", FAILURES, ids=[f"{f.endpoint.strip('/')}-{f.what}" for f in FAILURES]
+)
+def test_business_error_matches_the_reference_envelope(c: Contract, failure: Failure) -> None:
+    reply = c.call(failure.endpoint, failure.build(c))
+    body = check_failure(failure.endpoint, reply, failure.http_status)
+    oas.assert_error_envelope(oas.load_for(failure.endpoint), body)
 
 
 def test_every_document_has_a_business_error_case() -> None:
@@ -842,6 +953,7 @@ def _violations(path: str, body: Any) -> set[str]:
     return {where for where, _ in oas.errors(doc, oas.response_schema(doc, path), body)}
 
 
+@REFERENCE
 def test_a_hand_made_valid_entitlement_reply_passes() -> None:
     assert _violations("entitlements/list", LISTED) == set()
     assert oas.key_differences(oas.load("entitlements"), "entitlements/list", LISTED) == (
@@ -850,6 +962,7 @@ def test_a_hand_made_valid_entitlement_reply_passes() -> None:
     )
 
 
+@REFERENCE
 @pytest.mark.parametrize(
     ("change", "caught_at"),
     [
@@ -866,6 +979,7 @@ def test_a_mistyped_entitlement_field_is_caught(change: dict[str, Any], caught_a
     assert _violations("entitlements/list", body) == {caught_at}
 
 
+@REFERENCE
 @pytest.mark.parametrize(
     ("change", "caught_at"),
     [
@@ -880,11 +994,13 @@ def test_a_wrong_envelope_is_caught(change: dict[str, Any], caught_at: str) -> N
     assert caught_at in _violations("entitlements/list", {**LISTED, **change})
 
 
+@REFERENCE
 def test_a_missing_envelope_key_is_caught() -> None:
     body = {k: v for k, v in LISTED.items() if k != "status"}
     assert _violations("entitlements/list", body) == {"$"}
 
 
+@REFERENCE
 def test_a_stray_or_missing_key_is_reported() -> None:
     doc = oas.load("entitlements")
     item = {k: v for k, v in ITEM.items() if k != "tokenStatus"} | {"folderPath": "My Assets"}
@@ -895,6 +1011,7 @@ def test_a_stray_or_missing_key_is_reported() -> None:
     )
 
 
+@REFERENCE
 def test_config_writes_answer_one_object_per_spec_not_the_documents_list_Q1() -> None:
     doc = oas.load("configurations")
     listed = copy.deepcopy(oas.response_example(doc, "configs/create"))
@@ -904,6 +1021,7 @@ def test_config_writes_answer_one_object_per_spec_not_the_documents_list_Q1() ->
     assert _violations("configs/list", one) == {"$.configs"}  # the list stays a list
 
 
+@REFERENCE
 def test_error_envelope_is_exactly_the_spec_shape() -> None:
     doc = oas.load("configurations")
     good: dict[str, Any] = {
@@ -928,15 +1046,91 @@ def test_error_envelope_is_exactly_the_spec_shape() -> None:
 
 
 def test_missing_reference_folder_fails_with_a_clear_message(
-    monkeypatch: pytest.MonkeyPatch,
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    monkeypatch.setattr(oas, "OAS_DIR", oas.OAS_DIR.parent / "no-such-folder")
+    monkeypatch.setenv(reference_documents.DIR_VARIABLE, str(tmp_path / "no-such-folder"))
     with pytest.raises(pytest.fail.Exception, match="OpenAPI documents are missing"):
         oas.require_reference_folder()
 
 
-def test_the_reference_folder_is_found_beside_the_repository() -> None:
-    where = oas.OAS_DIR.relative_to(oas.REPO_ROOT.parent)
+def test_the_documents_are_looked_for_beside_the_repository_unless_configured(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.delenv(reference_documents.DIR_VARIABLE, raising=False)
+    where = reference_documents.folder().relative_to(oas.REPO_ROOT.parent)
     assert where.parts == ("shared", "reference", "fortiflex-api-v2")
     assert (oas.REPO_ROOT / "pyproject.toml").is_file()
+    monkeypatch.setenv(reference_documents.DIR_VARIABLE, str(tmp_path))
+    assert reference_documents.folder() == tmp_path
+    assert "lacks programs.openapi.json" in str(reference_documents.why_unavailable())
+
+
+@REFERENCE
+def test_the_reference_folder_is_found() -> None:
     assert oas.require_reference_folder().is_dir()
+
+
+# --------------------------------------------------------------------------- the own record
+
+
+def _record_violations(path: str, body: Any) -> set[str]:
+    return {where for where, _ in wire_record.violations(path, body)}
+
+
+def test_wire_record_accepts_a_hand_made_valid_entitlement_reply() -> None:
+    assert _record_violations("entitlements/list", LISTED) == set()
+
+
+@pytest.mark.parametrize(
+    ("change", "caught_at"),
+    [
+        ({"configId": "22"}, "$.entitlements[0].configId"),
+        ({"configId": 22.0}, "$.entitlements[0].configId"),
+        ({"accountId": True}, "$.entitlements[0].accountId"),
+        ({"token": None}, "$.entitlements[0].token"),
+        ({"startDate": "2026-03-02T10:00:00"}, "$.entitlements[0].startDate"),
+        ({"endDate": "2027-01-01"}, "$.entitlements[0].endDate"),
+        ({"status": "RUNNING"}, "$.entitlements[0].status"),
+        ({"folderPath": "My Assets"}, "$.entitlements[0]"),  # a key the record does not name
+    ],
+)
+def test_wire_record_catches_a_mistyped_or_stray_entitlement_field(
+    change: dict[str, Any], caught_at: str
+) -> None:
+    body = {**LISTED, "entitlements": [{**ITEM, **change}]}
+    assert _record_violations("entitlements/list", body) == {caught_at}
+
+
+@pytest.mark.parametrize(
+    ("body", "caught_at"),
+    [
+        ({**LISTED, "error": "oops"}, "$.error"),
+        ({**LISTED, "status": 1}, "$.status"),
+        ({k: v for k, v in LISTED.items() if k != "status"}, "$"),
+        (
+            {**LISTED, "entitlements": [{k: v for k, v in ITEM.items() if k != "token"}]},
+            "$.entitlements[0]",
+        ),
+        ({**LISTED, "vms": []}, "$"),
+    ],
+)
+def test_wire_record_catches_a_wrong_envelope_or_a_missing_key(body: Any, caught_at: str) -> None:
+    assert caught_at in _record_violations("entitlements/list", body)
+
+
+def test_wire_record_holds_config_writes_to_one_object_and_lists_to_lists_Q1() -> None:
+    config_item = {
+        "id": 22,
+        "name": "fgt",
+        "programSerialNumber": "ELAVMR0000000101",
+        "accountId": 100001,
+        "status": "ACTIVE",
+        "productType": {"id": 1, "name": "FortiGate-VM Service Bundle"},
+        "parameters": [{"id": 1, "name": "CPU", "value": "4"}],
+    }
+    envelope = {"status": 0, "message": SUCCESS, "error": None}
+    assert _record_violations("configs/create", {**envelope, "configs": config_item}) == set()
+    assert _record_violations("configs/create", {**envelope, "configs": [config_item]}) == {
+        "$.configs"
+    }
+    assert _record_violations("configs/list", {**envelope, "configs": config_item}) == {"$.configs"}

@@ -85,15 +85,19 @@ def totals(rt: Runtime) -> tuple[Decimal, Decimal, int]:
 
 
 def assert_whole_days_only(rt: Runtime) -> None:
-    """Every day present is complete; no day is half-written."""
+    """Every (program, day) present is complete; no day is half-written."""
+    day = (consumption.c.program_serial, consumption.c.day)
     with rt.engine.connect() as conn:
-        runs = conn.execute(select(accrual_runs.c.day, accrual_runs.c.entitlements)).all()
-        per_day = dict(
-            conn.execute(select(consumption.c.day, func.count()).group_by(consumption.c.day)).all()
-        )
-    assert {day for day, _ in runs} >= set(per_day)
-    for day, count in runs:
-        assert per_day.get(day, 0) == count
+        runs = conn.execute(
+            select(accrual_runs.c.program_serial, accrual_runs.c.day, accrual_runs.c.entitlements)
+        ).all()
+        per_day = {
+            (program, when): count
+            for program, when, count in conn.execute(select(*day, func.count()).group_by(*day))
+        }
+    assert {(program, when) for program, when, _ in runs} >= set(per_day)
+    for program, when, count in runs:
+        assert per_day.get((program, when), 0) == count, (program, when)
 
 
 def run_child(settings: Settings, now: datetime) -> subprocess.Popen[str]:

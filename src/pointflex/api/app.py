@@ -18,7 +18,7 @@ from pointflex.api.fortiflex import (
 )
 from pointflex.api.idempotency import IdempotencyMiddleware
 from pointflex.api.license import routes as licence_routes
-from pointflex.api.paths import PathNormaliser
+from pointflex.api.paths import FORTIFLEX_V2, PathNormaliser
 from pointflex.api.ratelimit import RateLimitMiddleware
 from pointflex.api.request_ids import RequestIdMiddleware
 from pointflex.api.security_headers import ApiSecurityHeaders
@@ -27,7 +27,6 @@ from pointflex.observability import routes as observability
 from pointflex.observability.requests import RequestObserver
 from pointflex.web import routes as portal
 
-FORTIFLEX_V2 = "/ES/api/fortiflex/v2"
 FLEXVM_V1 = "/ES/api/flexvm/v1"
 
 

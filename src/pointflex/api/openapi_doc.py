@@ -14,6 +14,9 @@ from typing import Any
 
 from fastapi import FastAPI
 
+from pointflex.api.fortiflex import replies
+from pointflex.api.paths import FORTIFLEX_V2
+
 SUCCESS = "Success"
 FAILURE = "Failure"
 OAUTH_SUCCESS = "OAuthToken"
@@ -94,6 +97,8 @@ _FORTIFLEX_ERRORS: tuple[str, ...] = ("400", "401", "403", "404", "409", "429")
 # The paths behind a bearer token: the FortiFlex API and pointflex's own (forecasts, ...).
 BEARER_PREFIXES = ("/ES/api/", "/api/pointflex/")
 _LICENCE_ERRORS: tuple[str, ...] = ("400", "403", "404", "409", "429")
+# The FortiFlex v2 replies, from pointflex's wire record (api/fortiflex/replies.py).
+_V2_COMPONENTS, _V2_REPLIES = replies.openapi_components("FortiFlex")
 
 
 def install(app: FastAPI) -> None:
@@ -112,6 +117,7 @@ def install(app: FastAPI) -> None:
 def describe(document: dict[str, Any]) -> None:
     components = document.setdefault("components", {})
     components.setdefault("schemas", {}).update(SCHEMAS)
+    components["schemas"].update(_V2_COMPONENTS)
     components.setdefault("securitySchemes", {})[BEARER] = {"type": "http", "scheme": "bearer"}
     for path, item in document.get("paths", {}).items():
         for operation in item.values():
@@ -128,7 +134,9 @@ def _describe_operation(path: str, operation: dict[str, Any]) -> None:
     elif path.endswith("/keys") or path.endswith("/keys.json"):
         success, failure, errors = _KEYS, _ref(FAILURE), ()
     elif path.startswith(BEARER_PREFIXES):
-        success, failure, errors = _ref(SUCCESS), _ref(FAILURE), _FORTIFLEX_ERRORS
+        v2 = path.startswith(FORTIFLEX_V2)
+        success = _ref(_V2_REPLIES[path.removeprefix(FORTIFLEX_V2)] if v2 else SUCCESS)
+        failure, errors = _ref(FAILURE), _FORTIFLEX_ERRORS
         operation["security"] = [{BEARER: []}]
     else:
         success, failure, errors = _ref(SUCCESS), _ref(FAILURE), _LICENCE_ERRORS

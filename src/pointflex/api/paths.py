@@ -12,6 +12,7 @@ from pointflex.api.envelope import failure
 from pointflex.errors import InvalidInput
 
 _SLASHES = re.compile(r"/{2,}")
+FORTIFLEX_V2 = "/ES/api/fortiflex/v2"  # where the v2 routes are mounted
 NUL_MESSAGE = "the request must not contain NUL characters"
 
 
