@@ -26,6 +26,9 @@ class Settings(BaseSettings):
     max_vm_count: int = Field(default=1000, ge=1, description="largest count per vm/create (Q11)")
     max_serials_per_request: int = Field(default=100, ge=1, description="R38, R41")
     max_bulk_serials: int = Field(default=10_000, ge=1, description="stop/reactivate at once")
+    max_request_bytes: int = Field(
+        default=1024 * 1024, ge=1024, description="largest request body accepted (413 above)"
+    )
     program_grace_days: int = Field(default=30, ge=0, description="P7 program-expiry grace")
     negative_grace_days: int = Field(default=90, ge=0, description="R55/R56/P7")
     points_history_days: int = Field(default=90, ge=1, description="R22 entitlements/points window")
@@ -33,8 +36,11 @@ class Settings(BaseSettings):
     access_token_seconds: int = Field(default=3660, ge=60, description="expires_in of tokens")
     refresh_token_seconds: int = Field(default=30 * 86400, ge=60)
     auth_window_seconds: int = Field(default=900, ge=1, description="failed sign-in window")
-    auth_max_failures_per_user: int = Field(default=5, ge=1)
+    # Sign-in throttling (services/auth.check_throttle): per user and address, per address,
+    # and a ceiling per user past which only addresses without failures for that user may try.
+    auth_max_failures_per_user_address: int = Field(default=5, ge=1)
     auth_max_failures_per_address: int = Field(default=30, ge=1)
+    auth_max_failures_per_user: int = Field(default=50, ge=1)
     idempotency_key_seconds: int = Field(
         default=24 * 3600, ge=60, description="how long an Idempotency-Key is remembered"
     )

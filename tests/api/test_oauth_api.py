@@ -43,8 +43,11 @@ def _grant(user: ApiUser, password: str, **extra: str) -> dict[str, str]:
     }
 
 
-def _sign_in(api: Api, body: dict[str, str]) -> httpx.Response:
-    return api.http.post(TOKEN_PATH, json=body)
+def _sign_in(api: Api, body: dict[str, str], address: str | None = None) -> httpx.Response:
+    """A sign-in, from ``address`` when given (uvicorn takes X-Forwarded-For from loopback,
+    as it would from the reverse proxy in production)."""
+    headers = {"X-Forwarded-For": address} if address else None
+    return api.http.post(TOKEN_PATH, json=body, headers=headers)
 
 
 def _refresh(api: Api, refresh_token: str) -> httpx.Response:
@@ -244,10 +247,12 @@ def test_verify_token_tells_the_seconds_left(api: Api) -> None:
     assert api.http.get(VERIFY_PATH, headers=headers).status_code == 401
 
 
-def test_too_many_failures_for_one_user_throttle_even_the_right_password(api: Api) -> None:
+def test_too_many_failures_for_one_user_from_one_address_throttle_even_the_right_password(
+    api: Api,
+) -> None:
     w = world(api.rt)
     user, password = _user(api, w)
-    limit = api.rt.settings.auth_max_failures_per_user
+    limit = api.rt.settings.auth_max_failures_per_user_address
     for _ in range(limit):
         assert _sign_in(api, _grant(user, "wrong")).status_code == 401
 
@@ -263,6 +268,39 @@ def test_too_many_failures_for_one_user_throttle_even_the_right_password(api: Ap
     # Once the window has passed, the right password works again.
     _advance(api, window + 1)
     assert _sign_in(api, _grant(user, password)).status_code == 200
+
+
+ATTACKER, OWNER, BOTNET = "198.51.100.66", "203.0.113.10", "192.0.2."
+
+
+def test_failures_from_another_address_never_lock_the_owner_out(api: Api) -> None:
+    """Wrong passwords for a username from one address throttle that address for that user
+    only: the owner's right password from elsewhere still signs in, however often it is
+    renewed."""
+    w = world(api.rt)
+    user, password = _user(api, w)
+    limit = api.rt.settings.auth_max_failures_per_user_address
+    for _round in range(3):  # the attacker keeps renewing the throttle
+        for _ in range(limit + 2):
+            assert _sign_in(api, _grant(user, "wrong"), ATTACKER).status_code in (401, 429)
+        assert _sign_in(api, _grant(user, password), ATTACKER).status_code == 429
+        assert _sign_in(api, _grant(user, password), OWNER).status_code == 200
+        _advance(api, 300)
+
+
+def test_past_the_per_user_ceiling_only_clean_addresses_may_try(api: Api) -> None:
+    """A guesser with many addresses: after the ceiling each of them is refused once it has
+    failed, while the owner from an address with no failures still signs in."""
+    api.rt.settings.auth_max_failures_per_user = 6
+    w = world(api.rt)
+    user, password = _user(api, w)
+    for n in range(6):
+        assert _sign_in(api, _grant(user, "wrong"), f"{BOTNET}{n}").status_code == 401
+    again = _sign_in(api, _grant(user, password), f"{BOTNET}0")
+    assert again.status_code == 429 and int(again.headers["Retry-After"]) >= 1
+    assert _sign_in(api, _grant(user, "wrong"), f"{BOTNET}7").status_code == 401  # one guess
+    assert _sign_in(api, _grant(user, password), f"{BOTNET}7").status_code == 429
+    assert _sign_in(api, _grant(user, password), OWNER).status_code == 200
 
 
 def test_too_many_failures_from_one_address_throttle_every_user(api: Api) -> None:

@@ -127,17 +127,33 @@ def test_wrong_passwords_are_refused_counted_and_then_throttled(rt: Runtime) -> 
     _, password = portal_users.create_portal_user(
         rt, OPERATOR, "alice", permission=Permission.ADMIN, account_id=w.root
     )
-    for _ in range(rt.settings.auth_max_failures_per_user):
+    for _ in range(rt.settings.auth_max_failures_per_user_address):
         with pytest.raises(AuthenticationFailed, match="wrong username or password"):
             portal_users.sign_in(rt, "alice", "not the password", ADDRESS)
     with read(rt) as conn:
         recorded = conn.execute(select(func.count()).select_from(auth_failures)).scalar_one()
         names = set(conn.execute(select(auth_failures.c.username)).scalars())
-    assert recorded == rt.settings.auth_max_failures_per_user
+    assert recorded == rt.settings.auth_max_failures_per_user_address
     assert names == {"PORTAL:ALICE"}
     with pytest.raises(Throttled) as refused:
         portal_users.sign_in(rt, "alice", password, ADDRESS)  # even the right password
     assert refused.value.retry_after > 0
+    # The owner elsewhere is not locked out by what was tried from ADDRESS.
+    assert portal_users.sign_in(rt, "alice", password, "203.0.113.10").username == "alice"
+
+
+def test_the_per_user_ceiling_still_lets_the_owner_in_from_a_clean_address(rt: Runtime) -> None:
+    rt.settings.auth_max_failures_per_user = 4
+    w = world(rt)
+    _, password = portal_users.create_portal_user(
+        rt, OPERATOR, "alice", permission=Permission.ADMIN, account_id=w.root
+    )
+    for n in range(4):
+        with pytest.raises(AuthenticationFailed):
+            portal_users.sign_in(rt, "alice", "guess", f"192.0.2.{n}")
+    with pytest.raises(Throttled):
+        portal_users.sign_in(rt, "alice", password, "192.0.2.1")
+    assert portal_users.sign_in(rt, "alice", password, "203.0.113.10").username == "alice"
 
 
 def test_unknown_and_disabled_users_get_the_same_refusal(rt: Runtime) -> None:

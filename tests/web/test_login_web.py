@@ -221,7 +221,7 @@ def test_repeated_wrong_passwords_are_throttled(
     console_errors.allow("status of 429")
     password = make_user(rt)
     page.goto("/login")
-    for _ in range(rt.settings.auth_max_failures_per_user):
+    for _ in range(rt.settings.auth_max_failures_per_user_address):
         sign_in_form(page, "alice@acme.example", "wrong password")
         expect(page.get_by_role("alert")).to_have_text("Wrong username or password.")
     sign_in_form(page, "alice@acme.example", password)
@@ -229,7 +229,9 @@ def test_repeated_wrong_passwords_are_throttled(
     assert sessions_open(rt) == 0
     with read(rt) as conn:
         failures = conn.execute(select(auth_failures.c.username)).scalars().all()
-    assert failures == ["PORTAL:ALICE@ACME.EXAMPLE"] * rt.settings.auth_max_failures_per_user
+    assert (
+        failures == ["PORTAL:ALICE@ACME.EXAMPLE"] * rt.settings.auth_max_failures_per_user_address
+    )
 
 
 def test_an_idle_session_ends(

@@ -7,6 +7,7 @@ from fastapi import FastAPI
 
 from pointflex import __version__
 from pointflex.api import errors, oauth, openapi_doc, pointflex_v1
+from pointflex.api.body_limit import BodyLimit
 from pointflex.api.fortiflex import (
     configs,
     entitlement_changes,
@@ -23,6 +24,7 @@ from pointflex.api.ratelimit import RateLimitMiddleware
 from pointflex.api.request_ids import RequestIdMiddleware
 from pointflex.api.security_headers import ApiSecurityHeaders
 from pointflex.bootstrap import Runtime
+from pointflex.config import Settings
 from pointflex.observability import routes as observability
 from pointflex.observability.requests import RequestObserver
 from pointflex.web import routes as portal
@@ -52,14 +54,15 @@ def create_app(runtime: Runtime) -> FastAPI:
     # The web portal: its pages, static files, HTML error pages and security headers.
     portal.mount(app)
     # Middleware runs outermost first, i.e. in the reverse order of these lines: unexpected
-    # errors become a 500 envelope, paths are normalised, the request id is set, the request
-    # is timed and logged, the caller's rate is checked, then a retried Idempotency-Key is
-    # answered from storage.
+    # errors become a 500 envelope, oversized bodies are refused (413), paths are normalised,
+    # the request id is set, the request is timed and logged, the caller's rate is checked,
+    # then a retried Idempotency-Key is answered from storage.
     app.add_middleware(IdempotencyMiddleware)
     app.add_middleware(RateLimitMiddleware)
     app.add_middleware(RequestObserver)
     app.add_middleware(RequestIdMiddleware)
     app.add_middleware(PathNormaliser)
+    app.add_middleware(BodyLimit, default_limit=Settings.model_fields["max_request_bytes"].default)
     app.add_middleware(errors.UnexpectedErrors)
     # Outermost, so every API answer gets them, the 500 envelope included.
     app.add_middleware(ApiSecurityHeaders)

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import uuid
 from typing import Any
 
 from fastapi import Request
 
-from pointflex.api.paths import NUL_MESSAGE
+from pointflex.api import json_input
 from pointflex.api.ratelimit import CALLER_KEY
 from pointflex.bootstrap import Runtime
 from pointflex.errors import InvalidInput, Unauthenticated
@@ -47,30 +46,14 @@ def current_actor(request: Request) -> Actor:
 
 
 async def json_body(request: Request) -> dict[str, Any]:
-    """The body as a JSON object: empty and ``[]`` mean ``{}`` (spec §3.1, C4)."""
+    """The body as a JSON object: empty and ``[]`` mean ``{}`` (spec §3.1, C4); anything no
+    field can hold is refused first (api/json_input)."""
     raw = await request.body()
     if not raw.strip():
         return {}
-    try:
-        data = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise InvalidInput("the request body is not valid JSON") from exc
+    data = json_input.decode(raw)
     if data == [] or data is None:
         return {}
     if not isinstance(data, dict):
         raise InvalidInput("the request body must be a JSON object")
-    if has_nul(data):
-        raise InvalidInput(NUL_MESSAGE)
     return data
-
-
-def has_nul(value: Any) -> bool:
-    """Whether a decoded JSON value holds U+0000 anywhere (keys included). PostgreSQL text
-    cannot store it and refuses any query that carries it; no field of ours needs it."""
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(has_nul(k) or has_nul(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(has_nul(item) for item in value)
-    return False

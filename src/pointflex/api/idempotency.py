@@ -108,7 +108,7 @@ def _canonical(body: bytes) -> bytes:
         return b"{}"
     try:
         data = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # the route refuses it (400)
         return body
     if data == [] or data is None:
         data = {}

@@ -10,8 +10,8 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-from pointflex.api.deps import has_nul, runtime
-from pointflex.api.paths import NUL_MESSAGE
+from pointflex.api import json_input
+from pointflex.api.deps import runtime
 from pointflex.bootstrap import Runtime
 from pointflex.errors import AuthenticationFailed, InvalidInput, Throttled, Unauthenticated
 from pointflex.services import auth
@@ -39,9 +39,10 @@ async def _credentials(request: Request) -> dict[str, Any]:
 
 
 def _json(raw: str) -> dict[str, Any]:
+    """The credentials of a JSON body; not JSON, or not an object: none (the form is tried)."""
     try:
         data = json.loads(raw) if raw else {}
-    except ValueError:
+    except (ValueError, RecursionError):
         return {}
     return data if isinstance(data, dict) else {}
 
@@ -70,8 +71,7 @@ async def token(request: Request, rt: Runtime = Depends(runtime)) -> JSONRespons
     client_id = str(body.get("client_id") or "")
     address = request.client.host if request.client else ""
     try:
-        if has_nul(body):  # PostgreSQL text cannot hold it (see deps.has_nul)
-            raise InvalidInput(NUL_MESSAGE)
+        json_input.check(body)  # NUL, lone surrogates, deep nesting: 400, not a driver error
         if grant == "password":
             username, password = body.get("username"), body.get("password")
             if not username or not password:

@@ -9,11 +9,11 @@ from urllib.parse import unquote_to_bytes
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from pointflex.api.envelope import failure
+from pointflex.api.json_input import NUL_MESSAGE
 from pointflex.errors import InvalidInput
 
 _SLASHES = re.compile(r"/{2,}")
 FORTIFLEX_V2 = "/ES/api/fortiflex/v2"  # where the v2 routes are mounted
-NUL_MESSAGE = "the request must not contain NUL characters"
 
 
 def _has_nul(scope: Scope) -> bool:

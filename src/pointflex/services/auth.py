@@ -239,30 +239,50 @@ def _revoke_user(conn: Connection, user_id: int, now: datetime) -> None:
 
 
 def check_throttle(rt: Runtime, username: str, address: str, now: datetime) -> None:
-    """Throttled if the user or the address failed too often lately (API and portal alike)."""
-    since = now - timedelta(seconds=rt.settings.auth_window_seconds)
-    limits = [(auth_failures.c.client_address, address, rt.settings.auth_max_failures_per_address)]
-    if username:
-        limits.append(
-            (
-                auth_failures.c.username,
-                username.strip().upper(),
-                rt.settings.auth_max_failures_per_user,
-            )
-        )
+    """Refuse a sign-in attempt that failed too often lately (API and portal alike).
+
+    Throttling must slow the guesser, not lock the owner out, so no limit is per user alone:
+
+    * per address (any user): a guesser trying many usernames from one place;
+    * per user *and* address: a guesser at one account, who slows only themselves — the owner
+      signing in from another address is not affected;
+    * a ceiling per user across all addresses: once reached (a guesser with many addresses),
+      only addresses that have not failed for this user lately may try, so a botnet gets one
+      guess per address and window while the owner, from a clean address, still gets in.
+    """
+    settings = rt.settings
+    window = timedelta(seconds=settings.auth_window_seconds)
+    user = username.strip().upper()
     with read(rt) as conn:
-        for column, value, limit in limits:
-            count, oldest = conn.execute(
-                select(func.count(), func.min(auth_failures.c.at)).where(
-                    column == value, auth_failures.c.at > since
-                )
-            ).one()
-            if count >= limit:
-                wait = oldest + timedelta(seconds=rt.settings.auth_window_seconds) - now
-                raise Throttled(
-                    "too many failed sign-ins; try again later",
-                    retry_after=max(1, int(wait.total_seconds()) + 1),
-                )
+        count, oldest = _failures(conn, now - window, client_address=address)
+        if count >= settings.auth_max_failures_per_address:
+            _refuse(oldest + window - now)
+        if not user:
+            return
+        count, oldest = _failures(conn, now - window, username=user, client_address=address)
+        if count >= settings.auth_max_failures_per_user_address:
+            _refuse(oldest + window - now)
+        if count and _failures(conn, now - window, username=user)[0] >= (
+            settings.auth_max_failures_per_user
+        ):
+            _refuse(oldest + window - now)
+
+
+def _failures(conn: Connection, since: datetime, **where: str) -> tuple[int, datetime]:
+    """How many failures match ``where`` since ``since``, and the oldest one's instant."""
+    count, oldest = conn.execute(
+        select(func.count(), func.min(auth_failures.c.at)).where(
+            auth_failures.c.at > since, *(auth_failures.c[k] == v for k, v in where.items())
+        )
+    ).one()
+    return int(count), oldest
+
+
+def _refuse(wait: timedelta) -> None:
+    raise Throttled(
+        "too many failed sign-ins; try again later",
+        retry_after=max(1, int(wait.total_seconds()) + 1),
+    )
 
 
 def record_failure(rt: Runtime, username: str, address: str, now: datetime) -> None:

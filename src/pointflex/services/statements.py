@@ -155,15 +155,25 @@ class MonthlyStatement:
         return body
 
 
+# Months a statement can be asked for: the day after a month must exist as a date (9999-12
+# has none), and no program of this service began before 1970.
+FIRST_MONTH, LAST_MONTH = date(1970, 1, 1), date(9998, 12, 1)
+
+
 def parse_month(text: str) -> date:
-    """``YYYY-MM`` as the first day of that month."""
+    """``YYYY-MM`` as the first day of that month (1970-01 to 9998-12)."""
     raw = text.strip()
     try:
-        if len(raw) != 7 or raw[4] != "-":
+        if len(raw) != 7 or raw[4] != "-" or not (raw[:4] + raw[5:]).isascii():
             raise ValueError(raw)
-        return date(int(raw[:4]), int(raw[5:]), 1)
+        first = date(int(raw[:4]), int(raw[5:]), 1)
     except ValueError as exc:
         raise InvalidDate(f"month {text!r} is not in the format YYYY-MM (e.g. 2026-05)") from exc
+    if not FIRST_MONTH <= first <= LAST_MONTH:
+        raise InvalidDate(
+            f"month {text!r} is out of range: {FIRST_MONTH:%Y-%m} to {LAST_MONTH:%Y-%m}"
+        )
+    return first
 
 
 def statement(

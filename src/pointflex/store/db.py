@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
@@ -30,6 +31,7 @@ def _sqlite_engine(url: str, **kwargs: Any) -> Engine:
     # The driver's own transaction handling is switched off so that writes can begin with
     # BEGIN IMMEDIATE: a writer takes the lock up front instead of failing when it upgrades
     # from a read lock, which is what keeps concurrent writers consistent on SQLite.
+    _create_private(make_url(url).database)
     connect_args = kwargs.pop("connect_args", {})
     connect_args.setdefault("isolation_level", None)
     connect_args.setdefault("timeout", 30)
@@ -52,3 +54,17 @@ def _sqlite_engine(url: str, **kwargs: Any) -> Engine:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
     return engine
+
+
+def _create_private(database: str | None) -> None:
+    """Create a new SQLite file readable by its owner only (0600), as ``secret.key`` is: it
+    holds password hashes, encrypted tokens and every customer's billing history. SQLite
+    gives the -wal and -shm files the database file's mode."""
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    try:
+        os.close(os.open(database, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+    except FileExistsError:
+        return
+    except OSError:
+        return  # a missing folder: SQLite's own error says so on connect

@@ -26,7 +26,7 @@ from pointflex.api.fortiflex.inputs import (
 )
 from pointflex.bootstrap import Runtime
 from pointflex.domain.dates import format_wire
-from pointflex.errors import InvalidInput, LimitExceeded
+from pointflex.errors import InvalidInput
 from pointflex.services import entitlements, transfers
 from pointflex.services.context import Actor, read
 from pointflex.services.entitlement_views import load_records
@@ -239,7 +239,7 @@ def transfer(
 ) -> JSONResponse:
     """Both request shapes (C13): the vendor's and the community Python client's."""
     actor.require_write()
-    serials = serial_numbers(body)
+    serials = serial_numbers(body, rt.settings.max_serials_per_request)
     if any(body.get(field) is not None for field in _VENDOR_FIELDS):
         if body.get("targetAccountId") is None:
             raise InvalidInput("targetAccountId is required")
@@ -291,9 +291,6 @@ def remove_hardware(
 ) -> JSONResponse:
     """All or nothing (R41); the reply is the envelope with no data key (§4.10)."""
     actor.require_write()
-    serials = serial_numbers(body)
-    limit = rt.settings.max_serials_per_request
-    if len(serials) > limit:
-        raise LimitExceeded(f"at most {limit} serials can be removed at once, got {len(serials)}")
+    serials = serial_numbers(body, rt.settings.max_serials_per_request)
     entitlements.remove_hardware(rt, actor, serials)
     return ok()

@@ -10,7 +10,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from pointflex.domain.dates import PACIFIC, parse_wire_datetime, parse_wire_day
-from pointflex.errors import InvalidInput
+from pointflex.errors import InvalidInput, LimitExceeded
 
 # Whole numbers on the wire are ids and counts; the id columns are 32-bit on PostgreSQL (and a
 # larger number overflows SQLite's 64 bits), so a bigger one is refused here, not in the driver.
@@ -141,12 +141,16 @@ def _inline_refs(node: Any, definitions: dict[str, Any]) -> Any:
     return node
 
 
-def serial_numbers(body: dict[str, Any], field: str = "serialNumbers") -> list[str]:
+def serial_numbers(body: dict[str, Any], limit: int, field: str = "serialNumbers") -> list[str]:
     """Serials as a de-duplicated list in the order given: upper case, blanks dropped.
 
     Serials are matched without regard to case everywhere; naming one twice means it once.
+    The limit counts the list as sent, repeats included: a request may not carry more.
     """
-    wanted = [s.strip().upper() for s in string_list(body, field) if s.strip()]
+    sent = string_list(body, field)
+    if len(sent) > limit:
+        raise LimitExceeded(f"{field} may list at most {limit} serial numbers, got {len(sent)}")
+    wanted = [s.strip().upper() for s in sent if s.strip()]
     if not wanted:
         raise InvalidInput(f"{field} must name at least one serial number")
     return list(dict.fromkeys(wanted))
