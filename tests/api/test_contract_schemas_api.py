@@ -649,8 +649,11 @@ REQUESTS: list[Request] = [
         "ansible-hardware",
         lambda c: {"serialNumber": c.hardware("FGT60FTK21000014")[0]},
     ),
-    # (TF also reactivates PENDING entitlements, §6.2; pointflex refuses that, Q21 and
-    # docs/decisions.md, so it is not a success case.)
+    Request(  # TF's retrieve_vm_group reactivates PENDING entitlements (§6.2)
+        "/entitlements/reactivate",
+        "terraform-pending-vm",
+        lambda c: {"serialNumber": c.vms(1)[0]},
+    ),
     Request(
         "/entitlements/reactivate",
         "terraform-stopped-vm",

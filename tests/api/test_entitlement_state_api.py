@@ -82,11 +82,27 @@ def test_stopping_a_stopped_entitlement_is_409_and_changes_nothing_P2(api: Api) 
     assert events(api, serial) == ["CREATED", "STOPPED"]
 
 
-def test_reactivating_a_pending_entitlement_is_409_Q21_P6(api: Api) -> None:
+def test_terraform_retrieve_vm_group_takes_a_pending_entitlement_by_reactivating_it(
+    api: Api,
+) -> None:
+    """fortiflexvm_retrieve_vm_group with retrieve_status ["STOPPED", "PENDING"]: the task's
+    name goes into the description, then entitlements/reactivate; an error means "skip"."""
     s = scene(api)
-    (serial,) = s.vm_serials(1)
-    failed(s.call("entitlements/reactivate", {"serialNumber": serial}), 409, INVALID_STATE)
-    assert stored(api, serial).status == "PENDING"
+    (serial,) = s.vm_serials(1, folderPath="My Assets/asg")
+    claim = {"serialNumber": serial, "configId": str(s.vm.id), "description": "tf-task-7"}
+    assert s.call("entitlements/update", claim).status_code == 200
+    reply = s.call("entitlements/reactivate", {"serialNumber": serial})
+    assert reply.status_code == 200, reply.text
+    (item,) = reply.json()["entitlements"]
+    assert (item["status"], item["tokenStatus"], item["description"]) == (
+        "ACTIVE",
+        "NOTUSED",
+        "tf-task-7",
+    )
+    assert stored(api, serial).status == "ACTIVE"
+    assert events(api, serial)[-1] == "REACTIVATED"
+    again = s.call("entitlements/reactivate", {"serialNumber": serial})
+    failed(again, 409, ALREADY_IN_STATE)  # ANS inspects the errorCode and warns
 
 
 # --------------------------------------------------------------------------- update

@@ -9,11 +9,13 @@ from sqlalchemy import select
 
 from pointflex.bootstrap import Runtime
 from pointflex.clock import ManualClock
+from pointflex.domain.dates import local_day
 from pointflex.domain.entitlements import Status
 from pointflex.errors import AlreadyInState, InvalidState, MixedProductTypes, WrongProductType
 from pointflex.services import entitlements as ent
+from pointflex.services.accrual import accrue_through
 from pointflex.services.transfers import mark_token_used
-from pointflex.store.tables import audit_log, entitlement_events
+from pointflex.store.tables import audit_log, consumption, entitlement_events
 from tests.builders import FGT_HW, OPERATOR, config, world
 
 
@@ -46,10 +48,42 @@ def test_stop_then_stop_again_is_refused_with_already_in_state(rt: Runtime) -> N
     assert isinstance(again.error, AlreadyInState)
 
 
-def test_reactivate_pending_is_refused(rt: Runtime) -> None:
+def test_reactivate_pending_makes_it_active_charged_from_today_with_its_token_unused(
+    rt: Runtime, clock: ManualClock
+) -> None:
     w = world(rt)
     cfg = config(rt, w.prepaid)
     (record,) = ent.create_vm(rt, OPERATOR, config_id=cfg.id)
+    clock.advance(timedelta(days=2))
+    (outcome,) = ent.reactivate(rt, OPERATOR, [record.serial])
+    assert outcome.error is None and outcome.entitlement is not None
+    assert outcome.entitlement.status is Status.ACTIVE
+    assert outcome.entitlement.token_status == "NOTUSED"  # a VM can still redeem it
+    with rt.engine.connect() as conn:
+        kinds = conn.execute(
+            select(entitlement_events.c.kind)
+            .where(entitlement_events.c.serial == record.serial)
+            .order_by(entitlement_events.c.id)
+        ).scalars()
+        assert list(kinds) == ["CREATED", "REACTIVATED"]
+    clock.advance(timedelta(days=2))
+    today = local_day(clock.now(), "America/Los_Angeles")
+    accrue_through(rt, today - timedelta(days=1))
+    with rt.engine.connect() as conn:
+        days = conn.execute(
+            select(consumption.c.day).where(consumption.c.serial == record.serial)
+        ).scalars()
+        charged = sorted(days)
+    reactivated_on = today - timedelta(days=2)
+    assert charged == [reactivated_on, reactivated_on + timedelta(days=1)]  # PENDING days free
+
+
+def test_reactivate_expired_is_still_refused(rt: Runtime, clock: ManualClock) -> None:
+    w = world(rt)
+    cfg = config(rt, w.prepaid)
+    (record,) = ent.create_vm(rt, OPERATOR, config_id=cfg.id, skip_pending=True)
+    ent.stop(rt, OPERATOR, [record.serial])
+    clock.advance(timedelta(days=400))  # past the program's end and its grace
     (outcome,) = ent.reactivate(rt, OPERATOR, [record.serial])
     assert isinstance(outcome.error, InvalidState)
 

@@ -159,11 +159,11 @@ def test_reactivate_active_is_refused_as_already_in_state_P2(status: Status) -> 
     assert caught.value.code == 1302
 
 
-def test_reactivate_pending_is_refused_because_pending_activates_only_by_token_P6() -> None:
-    with pytest.raises(InvalidState) as caught:
-        check_reactivate(view(Status.PENDING))
-    assert not isinstance(caught.value, AlreadyInState)
-    assert "STOPPED" in caught.value.message
+@pytest.mark.parametrize("status", [Status.STOPPED, Status.PENDING])
+def test_reactivate_is_allowed_from_stopped_and_from_pending_as_fortiflex_does(
+    status: Status,
+) -> None:
+    check_reactivate(view(status))  # no refusal
 
 
 def test_reactivate_expired_is_refused_R50() -> None:

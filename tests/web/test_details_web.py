@@ -169,6 +169,22 @@ def test_single_reactivate_follow_program(
     assert "REACTIVATED" in [e.kind for e in events(rt, setup.serial)[:2]]
 
 
+def test_a_pending_vm_can_be_reactivated_as_fortiflex_allows(
+    page: Page, rt: Runtime, setup: Setup, signed_in: SignIn
+) -> None:
+    (pending,) = ent.create_vm(rt, OPERATOR, config_id=row(rt, setup.serial).config_id)
+    signed_in(page, organization_id=setup.organization_id)
+    page.goto(f"/assets/{pending.serial}")
+    assert field(page, "status") == "PENDING"
+    page.get_by_role("link", name="Reactivate").click()
+    page.get_by_role("button", name="Submit").click()
+    expect(page.locator(".flash-success")).to_contain_text("ACTIVE")
+    assert field(page, "status") == "ACTIVE"
+    stored = row(rt, pending.serial)
+    assert (stored.status, stored.token_status) == ("ACTIVE", "NOTUSED")
+    assert [e.kind for e in events(rt, pending.serial)][:2] == ["REACTIVATED", "CREATED"]
+
+
 def test_single_reactivate_user_defined_with_changes(
     page: Page, rt: Runtime, setup: Setup, signed_in: SignIn
 ) -> None:

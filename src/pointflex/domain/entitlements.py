@@ -119,14 +119,16 @@ def check_stop(view: EntitlementView) -> None:
 
 
 def check_reactivate(view: EntitlementView) -> None:
-    """Reactivate only from STOPPED (R50, P2, P6: PENDING is not activated by hand)."""
+    """Reactivate from STOPPED and from PENDING (docs/decisions.md: FortiFlex accepts PENDING,
+    and the Terraform provider's folder retrieval and auto-scaling scripts rely on it; the
+    token stays NOTUSED). ACTIVE is "already in state"; EXPIRED is final."""
     _check_managed(view)
     if view.status in (Status.ACTIVE, Status.GRACE_PERIOD):
         raise AlreadyInState(f"entitlement {view.serial} is already ACTIVE")
-    if view.status is not Status.STOPPED:
+    if view.status not in (Status.STOPPED, Status.PENDING):
         raise InvalidState(
-            f"entitlement {view.serial} is {view.status}; only STOPPED entitlements can be "
-            "reactivated"
+            f"entitlement {view.serial} is {view.status}; only STOPPED or PENDING entitlements "
+            "can be reactivated"
         )
 
 

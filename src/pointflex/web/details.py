@@ -27,6 +27,7 @@ from pointflex.web.render import render
 router = APIRouter()
 
 STOPPABLE = {Status.ACTIVE, Status.GRACE_PERIOD, Status.PENDING}
+REACTIVATABLE = {Status.STOPPED, Status.PENDING}  # PENDING too, as FortiFlex (decisions.md)
 MODIFIABLE = {Status.PENDING, Status.ACTIVE, Status.GRACE_PERIOD, Status.STOPPED}
 END_CHANGEABLE = {Status.PENDING, Status.ACTIVE, Status.GRACE_PERIOD}
 TOKEN_STATUSES = {Status.PENDING, Status.ACTIVE, Status.GRACE_PERIOD, Status.STOPPED}
@@ -47,7 +48,7 @@ def actions(details: Details) -> dict[str, bool]:
     managed = record.removed_at is None
     return {
         "stop": managed and record.status in STOPPABLE,
-        "reactivate": managed and record.status is Status.STOPPED,
+        "reactivate": managed and record.status in REACTIVATABLE,
         "modify": managed and record.status in MODIFIABLE,
         "end": managed and record.status in END_CHANGEABLE,
         "token": managed
