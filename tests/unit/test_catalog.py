@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -519,4 +520,96 @@ def test_a_catalogue_with_a_duplicate_parameter_id_is_refused(tmp_path: Path) ->
     path = tmp_path / "products.yaml"
     path.write_text(duplicate)
     with pytest.raises(InvalidInput, match="parameter id 1 appears more than once"):
+        load_catalog(path)
+
+
+# ---------------------------------------------------------------- kept values, legacy values
+
+DLP = [{"id": 90, "value": "DLPSTD"}, {"id": 91, "value": 25}]
+T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+
+
+def dlp(catalog: Catalog, *addons: str) -> ParamValues:
+    raw = [*DLP, *({"id": 92, "value": a} for a in addons or ("NONE",))]
+    return catalog.parse_parameters(212, raw)
+
+
+@pytest.mark.parametrize(
+    ("held", "refused"),
+    [
+        (timedelta(0), True),
+        (timedelta(days=89, hours=23, minutes=59), True),
+        (timedelta(days=90), False),
+        (timedelta(days=400), False),
+    ],
+)
+def test_fortidlp_bps_must_stay_chosen_90_days(
+    catalog: Catalog, held: timedelta, refused: bool
+) -> None:
+    old, new = dlp(catalog, "BPS"), dlp(catalog)
+    since = {(92, "BPS"): T0}
+    if refused:
+        with pytest.raises(InvalidParameter, match="at least 90 days"):
+            catalog.check_change(212, old, new, chosen_since=since, now=T0 + held)
+    else:
+        catalog.check_change(212, old, new, chosen_since=since, now=T0 + held)
+
+
+def test_keeping_or_adding_bps_is_never_refused(catalog: Catalog) -> None:
+    catalog.check_change(212, dlp(catalog, "BPS"), dlp(catalog, "BPS"), chosen_since={}, now=T0)
+    catalog.check_change(212, dlp(catalog), dlp(catalog, "BPS"), chosen_since={}, now=T0)
+
+
+def test_a_value_with_no_known_start_counts_as_chosen_now(catalog: Catalog) -> None:
+    with pytest.raises(InvalidParameter):
+        catalog.check_change(212, dlp(catalog, "BPS"), dlp(catalog), chosen_since={}, now=T0)
+    assert catalog.kept_values(212) == [(92, "BPS")]
+    assert catalog.kept_values(1) == []
+
+
+def test_legacy_values_are_accepted_and_name_the_client_that_sends_them(catalog: Catalog) -> None:
+    legacy = {
+        (product.id, spec.id, value.value): value.legacy
+        for product in catalog.products()
+        for spec in product.parameters
+        for value in spec.values
+        if value.legacy
+    }
+    assert set(legacy) == {
+        (1, 43, "FGTFCSS"),
+        (4, 7, "FURL"),
+        (4, 7, "IOTH"),
+        (4, 12, "FMGC"),
+        (9, 26, "FDVSTD"),
+        (9, 26, "FDVADV"),
+        (11, 73, "32"),
+    }
+    assert all(
+        client and ("Ansible" in client or "Terraform" in client or "SOAR" in client)
+        for client in legacy.values()
+    )
+    assert catalog.parse_parameters(
+        4, [{"id": 6, "value": 1}, {"id": 8, "value": "FC247"}, {"id": 7, "value": "FURL"}]
+    )[7] == ("FURL",)
+
+
+@pytest.mark.parametrize(
+    ("rule", "problem"),
+    [
+        ("keep_days: [[BPS, 0]]", "at least 1"),
+        ("keep_days: [[XYZ, 90]]", "does not allow"),
+        ("keep_days: [[BPS]]", "pairs"),
+    ],
+)
+def test_a_broken_keep_days_rule_is_refused(tmp_path: Path, rule: str, problem: str) -> None:
+    text = (
+        "products:\n  - {id: 212, code: DLP, name: FortiDLP, form_factor: CLOUD,\n"
+        "     serial_prefix: FDLPCLOD, parameters: [{id: 92, name: ADDONS, label: Add-ons,\n"
+        "     tf_name: addons, kind: MULTIVALUE, values: [{value: BPS, description: B}], "
+        + rule
+        + "}]}\n"
+    )
+    path = tmp_path / "products.yaml"
+    path.write_text(text)
+    with pytest.raises(InvalidInput, match=problem):
         load_catalog(path)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from importlib import resources
@@ -76,6 +77,7 @@ class ParamKind(StrEnum):
 class AllowedValue:
     value: str
     description: str
+    legacy: str | None = None  # the client that still sends a value FortiFlex retired
 
 
 @dataclass(frozen=True)
@@ -132,6 +134,7 @@ class ParameterSpec:
     max_by: MaxBy | None = None
     min_by: MinBy | None = None
     required_if: RequiredIf | None = None
+    keep_days: tuple[tuple[str, int], ...] = ()  # a chosen value stays chosen this many days
 
     @property
     def allowed(self) -> tuple[str, ...]:
@@ -222,8 +225,24 @@ class Catalog:
         _check_cross_rules(product, values)
         return values
 
-    def check_change(self, product_type_id: int, old: ParamValues, new: ParamValues) -> None:
-        """Refuse lowering an increase-only parameter (R53)."""
+    def check_change(
+        self,
+        product_type_id: int,
+        old: ParamValues,
+        new: ParamValues,
+        *,
+        chosen_since: Mapping[tuple[int, str], datetime] | None = None,
+        now: datetime | None = None,
+    ) -> None:
+        """Refuse lowering an increase-only parameter (R53), and dropping a value that must
+        stay chosen for some days (FortiDLP's BPS add-on: 90) before they have passed.
+
+        ``chosen_since`` says since when each (parameter id, value) of ``old`` has been chosen
+        without a break; values it does not name count as chosen at ``now``.
+        """
+        for spec in self.product(product_type_id).parameters:
+            if spec.keep_days and now is not None:
+                _check_kept(spec, old.get(spec.id), new.get(spec.id), chosen_since or {}, now)
         for spec in self.product(product_type_id).parameters:
             before = old.get(spec.id)
             if not spec.increase_only or not isinstance(before, str):
@@ -235,6 +254,14 @@ class Catalog:
                     f"Parameter id {spec.id} cannot be decreased from {before} to {shown}: "
                     f"{spec.label} may only increase"
                 )
+
+    def kept_values(self, product_type_id: int) -> list[tuple[int, str]]:
+        """The (parameter id, value) pairs that have a keep_days rule."""
+        return [
+            (spec.id, value)
+            for spec in self.product(product_type_id).parameters
+            for value, _ in spec.keep_days
+        ]
 
     def to_wire(
         self, product_type_id: int, values: Mapping[int, ParamValue]
@@ -385,6 +412,31 @@ def _allowed_phrase(spec: ParameterSpec) -> str:
     return "one of " + ", ".join(spec.allowed)
 
 
+# ---------------------------------------------------------------- rules over time
+
+
+def _check_kept(
+    spec: ParameterSpec,
+    before: ParamValue | None,
+    after: ParamValue | None,
+    chosen_since: Mapping[tuple[int, str], datetime],
+    now: datetime,
+) -> None:
+    had = before if isinstance(before, tuple) else ()
+    has = after if isinstance(after, tuple) else ()
+    for value, days in spec.keep_days:
+        if value not in had or value in has:
+            continue
+        since = chosen_since.get((spec.id, value), now)
+        until = since + timedelta(days=days)
+        if now < until:
+            raise InvalidParameter(
+                f"Parameter id {spec.id} value {value} must stay enabled for at least {days} "
+                f"days: it was chosen on {since:%Y-%m-%d} and can be removed from "
+                f"{until:%Y-%m-%d %H:%M} UTC"
+            )
+
+
 # ---------------------------------------------------------------- cross-parameter rules
 
 
@@ -455,7 +507,10 @@ def _product_metadata(product: ProductType) -> dict[str, Any]:
 
 def _parameter_metadata(spec: ParameterSpec) -> dict[str, Any]:
     numeric = spec.kind is ParamKind.NUMERIC
-    valid = [{"value": v.value, "description": v.description} for v in spec.values]
+    valid = [
+        {"value": v.value, "description": v.description + (" (legacy)" if v.legacy else "")}
+        for v in spec.values
+    ]
     valid += [{"value": str(c), "description": str(c)} for c in spec.choices]
     return {
         "parameterId": spec.id,
@@ -550,6 +605,7 @@ def _parse_parameter(data: object, where: str) -> ParameterSpec:
         max_by=_max_by(fields.get("max_by"), here),
         min_by=_min_by(fields.get("min_by"), here),
         required_if=_required_if(fields.get("required_if"), here),
+        keep_days=_keep_days(fields.get("keep_days"), here),
     )
     _check_spec(spec, here)
     return spec
@@ -557,7 +613,25 @@ def _parse_parameter(data: object, where: str) -> ParameterSpec:
 
 def _allowed_value(data: object, here: str) -> AllowedValue:
     fields = _mapping(data, f"{here}: values")
-    return AllowedValue(_str(fields, "value", here), _str(fields, "description", here))
+    return AllowedValue(
+        _str(fields, "value", here),
+        _str(fields, "description", here),
+        _opt_str(fields, "legacy", here),
+    )
+
+
+def _keep_days(raw: object, here: str) -> tuple[tuple[str, int], ...]:
+    if raw is None:
+        return ()
+    pairs: list[tuple[str, int]] = []
+    for item in _list(raw, f"{here}: keep_days"):
+        pair = _list(item, f"{here}: keep_days")
+        if len(pair) != 2 or not isinstance(pair[1], int) or isinstance(pair[1], bool):
+            raise InvalidInput(f"{here}: keep_days must be [value, days] pairs")
+        if pair[1] < 1:
+            raise InvalidInput(f"{here}: keep_days days must be at least 1")
+        pairs.append((str(pair[0]), pair[1]))
+    return tuple(pairs)
 
 
 def _default(raw: object, kind: ParamKind, here: str) -> ParamValue | None:
@@ -614,6 +688,10 @@ def _check_spec(spec: ParameterSpec, here: str) -> None:
         raise InvalidInput(f"{here}: a required parameter has no default")
     if spec.increase_only and spec.kind not in (ParamKind.NUMERIC, ParamKind.SINGLEVALUE):
         raise InvalidInput(f"{here}: only NUMERIC and SINGLEVALUE parameters can be increase_only")
+    if spec.keep_days and spec.kind is not ParamKind.MULTIVALUE:
+        raise InvalidInput(f"{here}: keep_days is for MULTIVALUE parameters")
+    if any(value not in spec.allowed for value, _ in spec.keep_days):
+        raise InvalidInput(f"{here}: keep_days names a value the parameter does not allow")
 
 
 def _check_numeric_spec(spec: ParameterSpec, here: str) -> None:
