@@ -163,9 +163,7 @@ def _add_version(conn: Connection, config_id: int, at: datetime, values: ParamVa
     )
 
 
-def _chosen_since(
-    conn: Connection, rt: Runtime, config: Config
-) -> dict[tuple[int, str], datetime]:
+def _chosen_since(conn: Connection, rt: Runtime, config: Config) -> dict[tuple[int, str], datetime]:
     """Since when each value with a keep-days rule has been chosen without a break, from the
     configuration's dated versions (newest first, back to the first one without it)."""
     kept = [
