@@ -28,7 +28,7 @@ LOCAL := POINTFLEX_DATA_DIR=var POINTFLEX_DATABASE_URL=sqlite:///var/pointflex.d
 run: $(STAMP) ## run pointflex (portal, API and the job loop) on SQLite (./var/pointflex.db) with demo data, at http://127.0.0.1:8000
 	mkdir -p var
 	$(LOCAL) $(BIN)/pointflex db upgrade
-	$(LOCAL) $(BIN)/pointflex demo --if-empty
+	$(LOCAL) $(BIN)/pointflex demo --if-empty --serving
 	@echo "Job loop: accrual, expiry, alerts ... in the background (log: var/jobs.log)"
 	$(LOCAL) $(BIN)/pointflex jobs run --poll 10 > var/jobs.log 2>&1 & jobs_pid=$$!; \
 	trap 'kill $$jobs_pid 2>/dev/null' EXIT INT TERM; \

@@ -138,3 +138,15 @@ def test_the_demo_refuses_a_used_database(cli: Cli, acme: World) -> None:
 
 def test_too_few_entitlements_is_one_red_line(cli: Cli) -> None:
     assert_one_red_line(cli("demo --entitlements 10"), "entitlements must be between")
+
+
+def test_the_urls_say_when_they_work(cli: Cli) -> None:
+    """Alone, the demo says the URLs answer after 'pointflex serve'; from make run, which
+    serves next (--serving), it does not."""
+    alone = cli.ok(SMALL).stdout
+    url_lines = [line for line in alone.splitlines() if "http://127.0.0.1:8000/" in line][:2]
+    assert url_lines and all("(after 'pointflex serve')" in line for line in url_lines)
+    served = cli.ok("demo --if-empty --serving").stdout
+    assert "after 'pointflex serve'" not in served
+    assert "Portal          http://127.0.0.1:8000/" in served
+    assert "FortiFlex API   http://127.0.0.1:8000/ES/api/fortiflex/v2" in served

@@ -35,6 +35,10 @@ def demo(
     seed: Annotated[
         int | None, typer.Option("--seed", help="Random seed (same seed, same data).")
     ] = None,
+    serving: Annotated[
+        bool,
+        typer.Option("--serving", help="The caller serves next (make run): say the URLs are live."),
+    ] = False,
 ) -> None:
     """Seed demo organisations, programs, entitlements and months of usage history."""
     options = DemoOptions(entitlements=entitlements, days=days, seed=seed, if_empty=if_empty)
@@ -50,24 +54,25 @@ def demo(
     with runtime() as rt:
         credentials = demo_credentials(rt, cli_actor())
         portal = demo_portal_credentials(rt, cli_actor())
+    when = "" if serving else "   (after 'pointflex serve')"
     if portal is not None:
-        print_portal(*portal)
+        print_portal(*portal, when=when)
     if credentials is not None:
-        print_login(*credentials)
+        print_login(*credentials, when=when)
 
 
-def print_portal(username: str, password: str) -> None:
+def print_portal(username: str, password: str, when: str = "") -> None:
     """Where to sign in to the web portal, and as whom."""
     out = console()
-    out.print(f"Portal          {BASE_URL}/   (after 'pointflex serve')")
+    out.print(f"Portal          {BASE_URL}/{when}")
     out.print(f"Portal user     {username}")
     out.print(f"Portal password {password}   (new on every run)")
 
 
-def print_login(username: str, password: str) -> None:
+def print_login(username: str, password: str, when: str = "") -> None:
     """Where to point a FortiFlex client, and with which demo API user."""
     out = console()
-    out.print(f"FortiFlex API   {BASE_URL}/ES/api/fortiflex/v2   (after 'pointflex serve')")
+    out.print(f"FortiFlex API   {BASE_URL}/ES/api/fortiflex/v2{when}")
     out.print(f"Token URL       {BASE_URL}/api/v1/oauth/token/   client_id flexvm")
     out.print(f"API user        {username}")
     out.print(f"Password        {password}   (new on every run; store it now)")
