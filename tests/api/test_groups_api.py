@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pointflex.services import entitlements
+from pointflex.services import configs, entitlements
 from pointflex.services.accounts import get_account
 from pointflex.services.api_users import Permission
 from pointflex.services.entitlement_views import Entitlement
@@ -301,14 +301,14 @@ def test_a_regenerated_token_makes_its_entitlement_eligible_again_R36(api: Api) 
     assert _table(groups) == [("My Assets/Recycled", w.root, 1, 1)]
 
 
-def test_nexttoken_needs_a_config_or_a_folder_400(api: Api) -> None:
+def test_nexttoken_needs_an_account_a_config_or_a_folder_400(api: Api) -> None:
     w = world(api.rt)
     token = api.user(account_id=w.root)
     for body in (
         {},
         [],
-        {"accountId": w.root},
         {"status": ["ACTIVE"]},
+        {"accountId": 0, "configId": 0},  # "not set" values
         {"configId": 0, "folderPath": ""},  # Terraform and Ansible "not set" values
         {"configId": None, "folderPath": None},
     ):
@@ -345,3 +345,67 @@ def test_v1_nexttoken_serves_older_clients_without_an_account(api: Api) -> None:
     assert reply.status_code == 200, reply.text
     assert reply.json()["entitlements"][0]["serialNumber"] == wanted.serial
     _assert_error(_v1(api, "groups/nexttoken", {"folderPath": "", "configId": 0}, token), 400)
+
+
+# --------------------------------------------------------------------------- by account alone
+
+
+def test_nexttoken_by_account_alone_as_terraform_and_ansible_send_it(api: Api) -> None:
+    """TF's groups_nexttoken: "Either account_id or config_id is required"; Ansible's
+    groups_nexttoken_info: accountId or configId, sent as a string."""
+    w = world(api.rt)
+    first = config(api.rt, w.prepaid, account_id=w.root)
+    second = config(api.rt, w.prepaid, account_id=w.root, name="fgt-b")
+    used, fresh = _vms(api, first.id, 2, "A")
+    _redeem(api, used)
+    (later,) = _vms(api, second.id, 1, "B")
+    token = api.user(account_id=w.root)
+    for account in (w.root, str(w.root)):
+        reply = api.call("groups/nexttoken", {"accountId": account}, token)
+        assert reply.status_code == 200, reply.text
+        (item,) = reply.json()["entitlements"]
+        assert (item["serialNumber"], item["token"]) == (fresh.serial, fresh.token)
+        assert item["accountId"] == w.root
+    narrowed = api.call("groups/nexttoken", {"accountId": str(w.root), "folderPath": "B"}, token)
+    assert narrowed.json()["entitlements"][0]["serialNumber"] == later.serial
+    by_config = api.call("groups/nexttoken", {"accountId": w.root, "configId": second.id}, token)
+    assert by_config.json()["entitlements"][0]["serialNumber"] == later.serial
+
+
+def test_nexttoken_by_account_takes_the_status_filter(api: Api) -> None:
+    w = world(api.rt)
+    cfg = config(api.rt, w.prepaid, account_id=w.root)
+    (pending,) = _vms(api, cfg.id, 1)
+    (active,) = _vms(api, cfg.id, 1, skip_pending=True)
+    token = api.user(account_id=w.root)
+    for status, serial in (("ACTIVE", active.serial), (["PENDING"], pending.serial)):
+        reply = api.call("groups/nexttoken", {"accountId": w.root, "status": status}, token)
+        assert reply.json()["entitlements"][0]["serialNumber"] == serial
+    stopped = api.call("groups/nexttoken", {"accountId": w.root, "status": "STOPPED"}, token)
+    assert "account" in _assert_error(stopped, 404)["message"]
+
+
+def test_nexttoken_by_account_skips_disabled_configurations(api: Api) -> None:
+    w = world(api.rt)
+    off = config(api.rt, w.prepaid, account_id=w.root)
+    on = config(api.rt, w.prepaid, account_id=w.root, name="fgt-on")
+    _vms(api, off.id, 1)
+    (wanted,) = _vms(api, on.id, 1)
+    configs.set_config_status(api.rt, OPERATOR, off.id, configs.DISABLED)
+    token = api.user(account_id=w.root)
+    reply = api.call("groups/nexttoken", {"accountId": w.root}, token)
+    assert reply.json()["entitlements"][0]["serialNumber"] == wanted.serial
+
+
+def test_nexttoken_by_account_never_reaches_another_organisation(api: Api) -> None:
+    ours = world(api.rt)
+    theirs = world(api.rt)
+    _vms(api, config(api.rt, ours.prepaid, account_id=ours.root).id, 2)
+    _vms(api, config(api.rt, theirs.prepaid, account_id=theirs.root).id, 2)
+    outsider = _org_user(api, theirs)
+    sibling = api.user(account_id=ours.member)
+    for token, account in ((outsider, ours.root), (outsider, str(ours.root)), (sibling, ours.root)):
+        reply = _assert_error(api.call("groups/nexttoken", {"accountId": account}, token), 404)
+        assert "entitlements" not in reply
+    own = api.call("groups/nexttoken", {"accountId": theirs.root}, outsider)
+    assert own.json()["entitlements"][0]["accountId"] == theirs.root

@@ -19,7 +19,7 @@ from pointflex.domain.catalog import FormFactor
 from pointflex.domain.entitlements import Status, TokenStatus
 from pointflex.errors import InvalidInput, NoTokenAvailable
 from pointflex.services.accounts import get_account
-from pointflex.services.configs import visible_config
+from pointflex.services.configs import ACTIVE, visible_config
 from pointflex.services.context import Actor, read
 from pointflex.services.entitlement_views import (
     Entitlement,
@@ -29,6 +29,7 @@ from pointflex.services.entitlement_views import (
     to_record,
 )
 from pointflex.services.entitlements import normalise_folder
+from pointflex.store.tables import configurations as C
 from pointflex.store.tables import entitlements
 
 E = entitlements
@@ -113,17 +114,21 @@ def next_token(
     account_id: int | None = None,
     statuses: Iterable[str] = (),
 ) -> Entitlement:
-    """The VM entitlement with the lowest serial whose token is still NOTUSED (R36, Q20).
+    """The VM entitlement with the lowest (oldest) serial whose token is still NOTUSED (R36,
+    Q20).
 
-    Limited by configuration and/or exact folder (at least one is required), optionally by
-    account and by shown status. Nothing is reserved: asking twice gives the same entitlement
-    until its token is redeemed, and regenerating a USED token makes its entitlement eligible
-    again. None left is :class:`NoTokenAvailable` (404).
+    Limited by configuration, exact folder and/or account (at least one is required; the
+    Terraform provider and the Ansible collection document "accountId or configId"), and by
+    shown status. The account alone means any ACTIVE configuration of that account; with a
+    folder or a configuration it narrows within the account. Nothing is reserved: asking twice
+    gives the same entitlement until its token is redeemed, and regenerating a USED token makes
+    its entitlement eligible again. None left is :class:`NoTokenAvailable` (404); an account
+    outside the caller's scope is not found.
     """
-    if config_id is None and (folder_path is None or not folder_path.strip()):
-        raise InvalidInput("configId or folderPath is required")
-    wanted = parse_statuses(statuses)
     folder = normalise_folder(folder_path) if folder_path and folder_path.strip() else None
+    if config_id is None and folder is None and account_id is None:
+        raise InvalidInput("accountId, configId or folderPath is required")
+    wanted = parse_statuses(statuses)
     with read(rt) as conn:
         conds = _scope(actor)
         conds += [
@@ -137,6 +142,9 @@ def next_token(
             actor.require_account(account_id, f"account {account_id}")
             get_account(conn, account_id)
             conds.append(E.c.account_id == account_id)
+            if config_id is None and folder is None:
+                active = select(C.c.id).where(C.c.account_id == account_id, C.c.status == ACTIVE)
+                conds.append(E.c.config_id.in_(active))
         if folder is not None:
             conds.append(E.c.folder_path == folder)
         facts = ProgramFacts(rt, rt.now())
@@ -144,16 +152,20 @@ def next_token(
             conds.append(shown_status_sql(conn, facts).in_(wanted))
         row = conn.execute(base_query().where(*conds).order_by(E.c.serial).limit(1)).first()
         if row is None:
-            raise NoTokenAvailable(_nothing_left(config_id, folder, wanted))
+            raise NoTokenAvailable(_nothing_left(config_id, folder, account_id, wanted))
         return to_record(rt, facts, conn, row)
 
 
-def _nothing_left(config_id: int | None, folder: str | None, statuses: tuple[str, ...]) -> str:
+def _nothing_left(
+    config_id: int | None, folder: str | None, account_id: int | None, statuses: tuple[str, ...]
+) -> str:
     where = []
     if folder is not None:
         where.append(f"folder {folder}")
     if config_id is not None:
         where.append(f"configuration {config_id}")
+    if account_id is not None:
+        where.append(f"account {account_id}")
     text = "no unused token is available in " + " and ".join(where)
     if statuses:
         text += f" among {', '.join(statuses)} entitlements"
