@@ -55,3 +55,15 @@ def test_a_statement_is_viewed_and_downloaded_from_the_program_page(
     assert reply.status == 200
     rows = list(csv.DictReader(io.StringIO(reply.text())))
     assert sum((Decimal(r["points"]) for r in rows), Decimal(0)) == expected.summary.consumption
+
+
+def test_a_statement_month_out_of_range_is_a_clear_400_page(
+    page: Page, rt: Runtime, clock: ManualClock, signed_in: SignIn
+) -> None:
+    h = build_history(rt, clock, days=3)
+    signed_in(page, Permission.READONLY, organization_id=h.organization_id)
+    page.goto(f"/programs/{h.world.prepaid}")  # signed in; the page's own requests follow
+    for month in ("9999-12", "0001-01"):
+        reply = page.request.get(f"/programs/{h.world.prepaid}/statement?month={month}")
+        assert reply.status == 400, month
+        assert "out of range" in reply.text(), reply.text()[:500]
