@@ -48,13 +48,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from jsonschema import Draft4Validator, Draft202012Validator
 from jsonschema.protocols import Validator
-from jsonschema.validators import extend
 from referencing import Registry
 from referencing.jsonschema import DRAFT202012
 
 from tests import reference_documents
+from tests.api import wire_record
 
 if TYPE_CHECKING:
     from referencing._core import Resolver  # the type of Registry.resolver(); hints only
@@ -101,7 +100,7 @@ ERROR_OBJECT: dict[str, Any] = {
 
 # OAS 3.0 is a Draft 4 dialect: keep Draft 4's types (no 22.0 for an integer, no bool for one)
 # under a 2020-12 validator (for if/then/else, const and unevaluatedProperties in T4/T5).
-OasValidator = extend(Draft202012Validator, type_checker=Draft4Validator.TYPE_CHECKER)
+OasValidator = wire_record.StrictValidator
 
 
 # --------------------------------------------------------------------------- spec overrides
@@ -403,18 +402,7 @@ def validator(doc: Document, schema: dict[str, Any]) -> Validator:
 
 def errors(doc: Document, schema: dict[str, Any], body: Any) -> list[tuple[str, str]]:
     """Every violation as ``(JSON path, message)``, deepest causes of ``allOf``/``if`` included."""
-    found: list[tuple[str, str]] = []
-
-    def collect(error: Any) -> None:
-        if error.context:
-            for cause in error.context:
-                collect(cause)
-        else:
-            found.append((error.json_path, error.message))
-
-    for error in validator(doc, schema).iter_errors(body):
-        collect(error)
-    return sorted(set(found))
+    return wire_record.violations_of(validator(doc, schema), body)
 
 
 def _report(title: str, violations: list[tuple[str, str]], body: Any) -> str:

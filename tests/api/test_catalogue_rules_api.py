@@ -13,14 +13,16 @@ import pytest
 
 from pointflex.clock import ManualClock
 from tests.api.conftest import Api
-from tests.builders import world
+from tests.builders import World, world
 
 SASE = 205
 
 
-def create(api: Api, product: int, parameters: list[dict[str, Any]]) -> tuple[int, Any]:
-    """configs/create as the clients send it: ``(HTTP status, body)``."""
-    w = world(api.rt)
+def create(
+    api: Api, product: int, parameters: list[dict[str, Any]], w: World | None = None
+) -> tuple[int, Any]:
+    """configs/create as the clients send it, in ``w`` or a new world: ``(HTTP status, body)``."""
+    w = w or world(api.rt)
     token = api.user(account_id=w.root)
     body = {
         "programSerialNumber": w.prepaid,
@@ -178,19 +180,9 @@ def test_fortidlp_bps_add_on_stays_enabled_for_90_days(api: Api) -> None:
     clock = api.rt.clock
     assert isinstance(clock, ManualClock)
     w = world(api.rt)
-    token = api.user(account_id=w.root)
-    created = api.call(
-        "configs/create",
-        {
-            "programSerialNumber": w.prepaid,
-            "name": "dlp",
-            "productTypeId": 212,
-            "parameters": [*DLP, {"id": 92, "value": "BPS"}],
-        },
-        token,
-    )
-    assert created.status_code == 200, created.text
-    config_id = created.json()["configs"]["id"]
+    status, created = create(api, 212, [*DLP, {"id": 92, "value": "BPS"}], w)
+    assert status == 200, created
+    config_id = created["configs"]["id"]
     without = {"id": config_id, "parameters": [*DLP, {"id": 92, "value": "NONE"}]}
     renamed = {"id": config_id, "name": "dlp-2", "parameters": [*DLP, {"id": 92, "value": "BPS"}]}
 

@@ -282,26 +282,25 @@ def test_a_body_just_under_the_limit_is_read(target: Target) -> None:
     assert target.post(path, json.dumps(body).encode()).status_code == 200
 
 
-@pytest.mark.parametrize("month", ["9999-12", "0001-01", "1969-12", "10000-01", "٢٠٢٦-٠٥"])
-def test_a_statement_month_out_of_range_is_a_400(api: Api, month: str) -> None:
+def statement_of(api: Api, month: str) -> httpx.Response:
     w = world(api.rt)
     token = api.user(account_id=w.root)
-    reply = api.http.get(
+    return api.http.get(
         f"/api/pointflex/v1/programs/{w.prepaid}/statements/{month}",
         headers={"Authorization": f"Bearer {token}"},
     )
+
+
+@pytest.mark.parametrize("month", ["9999-12", "0001-01", "1969-12", "10000-01", "٢٠٢٦-٠٥"])
+def test_a_statement_month_out_of_range_is_a_400(api: Api, month: str) -> None:
+    reply = statement_of(api, month)
     assert reply.status_code == 400, reply.text
     assert reply.json()["status"] == -1
     assert "month" in reply.json()["message"]
 
 
 def test_a_statement_of_the_last_month_in_range_answers(api: Api) -> None:
-    w = world(api.rt)
-    token = api.user(account_id=w.root)
-    reply = api.http.get(
-        f"/api/pointflex/v1/programs/{w.prepaid}/statements/9998-12",
-        headers={"Authorization": f"Bearer {token}"},
-    )
+    reply = statement_of(api, "9998-12")
     assert reply.status_code == 200, reply.text
 
 

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 from jsonschema import Draft4Validator, Draft202012Validator
+from jsonschema.protocols import Validator
 from jsonschema.validators import extend
 
 from pointflex.api.fortiflex import replies
@@ -38,7 +39,12 @@ def schema(path: str) -> dict[str, Any]:
 
 
 def violations(path: str, body: Any) -> list[tuple[str, str]]:
-    """Every violation as ``(JSON path, message)``, deepest causes first."""
+    return violations_of(StrictValidator(schema(path)), body)
+
+
+def violations_of(validator: Validator, body: Any) -> list[tuple[str, str]]:
+    """Every violation as ``(JSON path, message)``, deepest causes of ``anyOf``, ``allOf`` and
+    ``if`` included (shared with oas_contract)."""
     found: list[tuple[str, str]] = []
 
     def collect(error: Any) -> None:
@@ -48,7 +54,7 @@ def violations(path: str, body: Any) -> list[tuple[str, str]]:
         else:
             found.append((error.json_path, error.message))
 
-    for error in StrictValidator(schema(path)).iter_errors(body):
+    for error in validator.iter_errors(body):
         collect(error)
     return sorted(set(found))
 

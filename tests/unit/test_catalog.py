@@ -563,8 +563,20 @@ def test_keeping_or_adding_bps_is_never_refused(catalog: Catalog) -> None:
 def test_a_value_with_no_known_start_counts_as_chosen_now(catalog: Catalog) -> None:
     with pytest.raises(InvalidParameter):
         catalog.check_change(212, dlp(catalog, "BPS"), dlp(catalog), chosen_since={}, now=T0)
-    assert catalog.kept_values(212) == [(92, "BPS")]
-    assert catalog.kept_values(1) == []
+    assert catalog.has_kept_values(212)
+    assert not catalog.has_kept_values(1)
+
+
+def test_bps_is_chosen_since_the_oldest_version_of_its_unbroken_run(catalog: Catalog) -> None:
+    day = timedelta(days=1)
+    history = [  # newest first
+        (T0 + 3 * day, dlp(catalog, "BPS")),
+        (T0 + 2 * day, dlp(catalog, "BPS")),
+        (T0 + day, dlp(catalog)),  # off here: the run starts after it
+        (T0, dlp(catalog, "BPS")),
+    ]
+    assert catalog.chosen_since(212, history) == {(92, "BPS"): T0 + 2 * day}
+    assert catalog.chosen_since(212, history[2:3]) == {}
 
 
 def test_legacy_values_are_accepted_and_name_the_client_that_sends_them(catalog: Catalog) -> None:

@@ -97,8 +97,8 @@ _FORTIFLEX_ERRORS: tuple[str, ...] = ("400", "401", "403", "404", "409", "429")
 # The paths behind a bearer token: the FortiFlex API and pointflex's own (forecasts, ...).
 BEARER_PREFIXES = ("/ES/api/", "/api/pointflex/")
 _LICENCE_ERRORS: tuple[str, ...] = ("400", "403", "404", "409", "429")
-# The FortiFlex v2 replies, from pointflex's wire record (api/fortiflex/replies.py).
-_V2_COMPONENTS, _V2_REPLIES = replies.openapi_components("FortiFlex")
+# The FortiFlex v2 replies come from pointflex's wire record (api/fortiflex/replies.py).
+V2_PREFIX = "FortiFlex"
 
 
 def install(app: FastAPI) -> None:
@@ -117,14 +117,15 @@ def install(app: FastAPI) -> None:
 def describe(document: dict[str, Any]) -> None:
     components = document.setdefault("components", {})
     components.setdefault("schemas", {}).update(SCHEMAS)
-    components["schemas"].update(_V2_COMPONENTS)
+    v2_components, v2_replies = replies.openapi_components(V2_PREFIX)
+    components["schemas"].update(v2_components)
     components.setdefault("securitySchemes", {})[BEARER] = {"type": "http", "scheme": "bearer"}
     for path, item in document.get("paths", {}).items():
         for operation in item.values():
-            _describe_operation(path, operation)
+            _describe_operation(path, operation, v2_replies)
 
 
-def _describe_operation(path: str, operation: dict[str, Any]) -> None:
+def _describe_operation(path: str, operation: dict[str, Any], v2_replies: dict[str, str]) -> None:
     responses: dict[str, Any] = operation.setdefault("responses", {})
     errors: tuple[str, ...]
     if path == "/api/v1/oauth/token":
@@ -135,7 +136,7 @@ def _describe_operation(path: str, operation: dict[str, Any]) -> None:
         success, failure, errors = _KEYS, _ref(FAILURE), ()
     elif path.startswith(BEARER_PREFIXES):
         v2 = path.startswith(FORTIFLEX_V2)
-        success = _ref(_V2_REPLIES[path.removeprefix(FORTIFLEX_V2)] if v2 else SUCCESS)
+        success = _ref(v2_replies[path.removeprefix(FORTIFLEX_V2)] if v2 else SUCCESS)
         failure, errors = _ref(FAILURE), _FORTIFLEX_ERRORS
         operation["security"] = [{BEARER: []}]
     else:

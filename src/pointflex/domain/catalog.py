@@ -255,13 +255,23 @@ class Catalog:
                     f"{spec.label} may only increase"
                 )
 
-    def kept_values(self, product_type_id: int) -> list[tuple[int, str]]:
-        """The (parameter id, value) pairs that have a keep_days rule."""
-        return [
-            (spec.id, value)
-            for spec in self.product(product_type_id).parameters
-            for value, _ in spec.keep_days
-        ]
+    def has_kept_values(self, product_type_id: int) -> bool:
+        """Whether a value of this product must stay chosen for some days (keep_days)."""
+        return any(spec.keep_days for spec in self.product(product_type_id).parameters)
+
+    def chosen_since(
+        self, product_type_id: int, history: Sequence[tuple[datetime, ParamValues]]
+    ) -> dict[tuple[int, str], datetime]:
+        """Since when each value with a keep_days rule has been chosen without a break, from
+        the configuration's dated versions ``(valid_from, values)``, newest first."""
+        found: dict[tuple[int, str], datetime] = {}
+        for spec in self.product(product_type_id).parameters:
+            for value, _ in spec.keep_days:
+                for valid_from, values in history:
+                    if value not in _items(values.get(spec.id)):
+                        break
+                    found[(spec.id, value)] = valid_from
+        return found
 
     def to_wire(
         self, product_type_id: int, values: Mapping[int, ParamValue]
@@ -422,10 +432,8 @@ def _check_kept(
     chosen_since: Mapping[tuple[int, str], datetime],
     now: datetime,
 ) -> None:
-    had = before if isinstance(before, tuple) else ()
-    has = after if isinstance(after, tuple) else ()
     for value, days in spec.keep_days:
-        if value not in had or value in has:
+        if value not in _items(before) or value in _items(after):
             continue
         since = chosen_since.get((spec.id, value), now)
         until = since + timedelta(days=days)
@@ -435,6 +443,11 @@ def _check_kept(
                 f"days: it was chosen on {since:%Y-%m-%d} and can be removed from "
                 f"{until:%Y-%m-%d %H:%M} UTC"
             )
+
+
+def _items(value: ParamValue | None) -> tuple[str, ...]:
+    """A multi-value parameter's values (``()`` when unset)."""
+    return value if isinstance(value, tuple) else ()
 
 
 # ---------------------------------------------------------------- cross-parameter rules

@@ -64,6 +64,9 @@ CHARGED_STATUSES: frozenset[str] = frozenset({Status.ACTIVE})
 
 MAX_REMOVE = 100  # R41
 
+# Reactivate from STOPPED and from PENDING (docs/decisions.md: FortiFlex accepts PENDING).
+REACTIVATABLE: frozenset[Status] = frozenset({Status.STOPPED, Status.PENDING})
+
 
 @dataclass(frozen=True)
 class EntitlementView:
@@ -125,7 +128,7 @@ def check_reactivate(view: EntitlementView) -> None:
     _check_managed(view)
     if view.status in (Status.ACTIVE, Status.GRACE_PERIOD):
         raise AlreadyInState(f"entitlement {view.serial} is already ACTIVE")
-    if view.status not in (Status.STOPPED, Status.PENDING):
+    if view.status not in REACTIVATABLE:
         raise InvalidState(
             f"entitlement {view.serial} is {view.status}; only STOPPED or PENDING entitlements "
             "can be reactivated"

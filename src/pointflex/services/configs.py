@@ -164,31 +164,17 @@ def _add_version(conn: Connection, config_id: int, at: datetime, values: ParamVa
 
 
 def _chosen_since(conn: Connection, rt: Runtime, config: Config) -> dict[tuple[int, str], datetime]:
-    """Since when each value with a keep-days rule has been chosen without a break, from the
-    configuration's dated versions (newest first, back to the first one without it)."""
-    kept = [
-        (param, value)
-        for param, value in rt.catalog.kept_values(config.product_type_id)
-        if value in _as_tuple(config.values.get(param))
-    ]
-    if not kept:
+    """The catalogue's keep-days start dates, from the configuration's versions (read only
+    for the products that have such a rule)."""
+    if not rt.catalog.has_kept_values(config.product_type_id):
         return {}
     versions = conn.execute(
         select(config_versions.c.valid_from, config_versions.c.parameters)
         .where(config_versions.c.config_id == config.id)
         .order_by(config_versions.c.valid_from.desc(), config_versions.c.id.desc())
     ).all()
-    found: dict[tuple[int, str], datetime] = {}
-    for param, value in kept:
-        for valid_from, parameters in versions:
-            if value not in _as_tuple(values_from_json(parameters).get(param)):
-                break
-            found[(param, value)] = valid_from
-    return found
-
-
-def _as_tuple(value: object) -> tuple[object, ...]:
-    return value if isinstance(value, tuple) else ()
+    history = [(valid_from, values_from_json(values)) for valid_from, values in versions]
+    return rt.catalog.chosen_since(config.product_type_id, history)
 
 
 def _snapshot(config: Config) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Depends, Form, Request, Response
 
 from pointflex.domain.catalog import FormFactor
 from pointflex.domain.dates import day_start, local_day
-from pointflex.domain.entitlements import Status, TerminationMode
+from pointflex.domain.entitlements import REACTIVATABLE, Status, TerminationMode
 from pointflex.errors import InvalidDate, PointflexError
 from pointflex.services import entitlements
 from pointflex.services.context import Actor
@@ -27,7 +27,6 @@ from pointflex.web.render import render
 router = APIRouter()
 
 STOPPABLE = {Status.ACTIVE, Status.GRACE_PERIOD, Status.PENDING}
-REACTIVATABLE = {Status.STOPPED, Status.PENDING}  # PENDING too, as FortiFlex (decisions.md)
 MODIFIABLE = {Status.PENDING, Status.ACTIVE, Status.GRACE_PERIOD, Status.STOPPED}
 END_CHANGEABLE = {Status.PENDING, Status.ACTIVE, Status.GRACE_PERIOD}
 TOKEN_STATUSES = {Status.PENDING, Status.ACTIVE, Status.GRACE_PERIOD, Status.STOPPED}
