@@ -7,7 +7,7 @@ PG_URL ?= $(POINTFLEX_TEST_POSTGRES_URL)
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help install browser run demo test test-sqlite test-postgres lint bench wire-schemas clean
+.PHONY: help install browser run demo test test-sqlite test-postgres lint bench wire-schemas screenshots clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -57,6 +57,12 @@ bench: $(STAMP) ## run the benchmarks (see bench/README.md)
 
 wire-schemas: $(STAMP) ## regenerate the committed FortiFlex wire record (api/fortiflex/wire_schemas.json)
 	$(BIN)/python -m pointflex.api.fortiflex.replies --write
+
+screenshots: $(STAMP) browser ## retake docs/screenshots/*.png (the browser tests that take them)
+	POINTFLEX_SCREENSHOTS_DIR=docs/screenshots $(BIN)/pytest -q \
+		tests/web/test_dashboard_web.py::test_dashboard_figures_match_the_database \
+		tests/web/test_details_web.py::test_history_chart_and_layout \
+		tests/web/test_assets_web.py::test_select_all_matching_acts_on_every_filtered_row
 
 clean: ## remove the virtualenv and local data
 	rm -rf $(VENV) var

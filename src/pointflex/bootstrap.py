@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
@@ -22,6 +24,9 @@ class Runtime:
     clock: Clock
     catalog: Catalog
     vault: TokenVault
+    # Seconds for measuring intervals (rate limits): monotonic, never the business clock;
+    # tests replace it to move time without sleeping.
+    ticks: Callable[[], float] = time.monotonic
     extras: dict[str, object] = field(default_factory=dict)
 
     def now(self) -> datetime:

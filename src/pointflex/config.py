@@ -8,6 +8,8 @@ from typing import Literal
 from pydantic import Field, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from pointflex.domain.entitlements import SelectionLimits
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="POINTFLEX_", env_file=".env", extra="ignore")
@@ -24,7 +26,12 @@ class Settings(BaseSettings):
     )
     default_timezone: str = "America/Los_Angeles"
     max_vm_count: int = Field(default=1000, ge=1, description="largest count per vm/create (Q11)")
-    max_serials_per_request: int = Field(default=100, ge=1, description="R38, R41")
+    max_serials_per_request: int = Field(
+        default=100, ge=1, description="serials created, removed or transferred at once (R38, R41)"
+    )
+    max_scheduled_serials: int = Field(
+        default=1000, ge=1, description="hardware serials scheduled at once (R38)"
+    )
     max_bulk_serials: int = Field(default=10_000, ge=1, description="stop/reactivate at once")
     max_request_bytes: int = Field(
         default=1024 * 1024, ge=1024, description="largest request body accepted (413 above)"
@@ -175,3 +182,12 @@ class Settings(BaseSettings):
         if not isinstance(value, str):
             return value
         return value.upper() if info.field_name == "log_level" else value.lower()
+
+    @property
+    def selection_limits(self) -> SelectionLimits:
+        """The serial-list limits every entry point and rule checks (R38, R41)."""
+        return SelectionLimits(
+            per_request=self.max_serials_per_request,
+            scheduled=self.max_scheduled_serials,
+            bulk=self.max_bulk_serials,
+        )

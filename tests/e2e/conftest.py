@@ -81,8 +81,12 @@ class Servers:
         self.folder = folder
         self.started: list[ServeProcess] = []
 
-    def start(self, *, offset_days: int = 0, port: int | None = None) -> ServeProcess:
-        env = {"POINTFLEX_CLOCK_OFFSET_SECONDS": str(offset_days * DAY)} if offset_days else {}
+    def start(
+        self, *, offset_days: int = 0, port: int | None = None, env: dict[str, str] | None = None
+    ) -> ServeProcess:
+        env = dict(env or {})
+        if offset_days:
+            env["POINTFLEX_CLOCK_OFFSET_SECONDS"] = str(offset_days * DAY)
         log = self.folder / f"serve-{len(self.started)}.log"
         server = ServeProcess(self.settings, log, env=env, port=port)
         self.started.append(server)

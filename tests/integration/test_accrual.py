@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from pointflex.bootstrap import Runtime
 from pointflex.clock import ManualClock
 from pointflex.domain.dates import day_start
+from pointflex.domain.ends import RequestedEnd
 from pointflex.errors import AccrualNotDue
 from pointflex.services import entitlements as ent
 from pointflex.services import programs
@@ -129,7 +130,11 @@ def test_user_defined_end_date_day_is_not_charged(rt: Runtime, clock: ManualCloc
     clock.set(at(D, 9))
     end = day_start(D + timedelta(days=2), LA)
     (record,) = ent.create_vm(
-        rt, OPERATOR, config_id=config(rt, w.prepaid).id, skip_pending=True, end_at=end
+        rt,
+        OPERATOR,
+        config_id=config(rt, w.prepaid).id,
+        skip_pending=True,
+        end=RequestedEnd.at(end),
     )
     settle(rt, clock, D + timedelta(days=4))
     assert sorted(charges(rt, record.serial)) == [D, D + timedelta(days=1)]

@@ -26,6 +26,7 @@ from sqlalchemy import select
 from pointflex.bootstrap import build_runtime
 from pointflex.clock import ManualClock
 from pointflex.config import Settings
+from pointflex.domain.ends import FOLLOW_PROGRAM, RequestedEnd
 from pointflex.domain.programs import ProgramKind
 from pointflex.services import accounts, configs, programs
 from pointflex.services import entitlements as ent
@@ -222,7 +223,11 @@ class Scenario:
             local = now.astimezone(ZoneInfo(self.oracle.tz)).date()
             end = local_window(local + timedelta(days=end_days), self.oracle.tz)[0]
         (record,) = ent.create_vm(
-            self.rt, OPERATOR, config_id=self.configs[cfg], skip_pending=skip, end_at=end
+            self.rt,
+            OPERATOR,
+            config_id=self.configs[cfg],
+            skip_pending=skip,
+            end=FOLLOW_PROGRAM if end is None else RequestedEnd.at(end),
         )
         assert record.token is not None
         self.serials.append(record.serial)

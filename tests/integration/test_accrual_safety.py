@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import os
-import random
 import signal
 import subprocess
 import sys
 import threading
-import time
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -30,17 +28,41 @@ DAYS = 6
 THROUGH = FIRST + timedelta(days=DAYS - 1)
 RATE = Decimal("6.39")
 
+# The accrual in a child process that stops dead at a chosen point: its ``pause_at``-th
+# statement writing consumption rows (mid-transaction), or its ``pause_at``-th commit of a
+# transaction that wrote some (complete, the COMMIT not yet sent). There it says "paused"
+# and waits, so the parent's SIGKILL lands exactly there, every run the same.
 CHILD = """
-import sys
-from datetime import datetime
+import re, sys
+from datetime import date, datetime
+from sqlalchemy import event
 from pointflex.bootstrap import build_runtime
 from pointflex.clock import ManualClock
 from pointflex.config import Settings
 from pointflex.services.accrual import accrue_through
-from datetime import date
-url, data_dir, secret, now, through = sys.argv[1:6]
+url, data_dir, secret, now, through, point, pause_at = sys.argv[1:8]
 rt = build_runtime(Settings(database_url=url, data_dir=data_dir, secret_key=secret),
                    clock=ManualClock(datetime.fromisoformat(now)))
+seen, wrote = 0, False
+def reached():
+    global seen
+    seen += 1
+    if seen == int(pause_at):
+        print("paused", flush=True)
+        sys.stdin.readline()  # until killed
+@event.listens_for(rt.engine, "after_cursor_execute")
+def written(conn, cursor, statement, parameters, context, executemany):
+    global wrote
+    if re.search(r"INSERT INTO consumption", statement, re.IGNORECASE):
+        wrote = True
+        if point == "write":
+            reached()
+@event.listens_for(rt.engine, "commit")
+def committing(conn):
+    global wrote
+    if point == "commit" and wrote:
+        reached()
+    wrote = False
 print("started", flush=True)
 accrue_through(rt, date.fromisoformat(through))
 print("finished", flush=True)
@@ -100,7 +122,9 @@ def assert_whole_days_only(rt: Runtime) -> None:
         assert per_day.get((program, when), 0) == count, (program, when)
 
 
-def run_child(settings: Settings, now: datetime) -> subprocess.Popen[str]:
+def run_child(
+    settings: Settings, now: datetime, point: str, pause_at: int
+) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [
             sys.executable,
@@ -111,31 +135,34 @@ def run_child(settings: Settings, now: datetime) -> subprocess.Popen[str]:
             settings.secret_key,
             now.isoformat(),
             THROUGH.isoformat(),
+            point,
+            str(pause_at),
         ],
+        stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
         env={**os.environ},
     )
 
 
-def test_accrual_killed_at_random_points_reruns_to_exact_totals(
+# Where each run is killed: mid-write and just before the commit, early and later in a run.
+KILL_POINTS = [("write", 1), ("commit", 1), ("write", 3), ("commit", 2), ("write", 2)]
+
+
+def test_accrual_killed_mid_transaction_reruns_to_exact_totals(
     rt: Runtime, clock: ManualClock, settings: Settings, tmp_path: Path
 ) -> None:
     vms, stopped = 6000, 1500
     seed(rt, clock, vms, stopped)
-    rng = random.Random(20261127)
-    kills = 0
-    for _ in range(6):
-        child = run_child(settings, clock.now())
+    for point, pause_at in KILL_POINTS:
+        child = run_child(settings, clock.now(), point, pause_at)
         assert child.stdout is not None
         assert child.stdout.readline().strip() == "started"
-        time.sleep(rng.uniform(0.0, 0.6))
-        if child.poll() is None:
-            child.send_signal(signal.SIGKILL)
-            kills += 1
+        assert child.stdout.readline().strip() == "paused", (point, pause_at)
+        child.send_signal(signal.SIGKILL)
         child.wait()
+        assert child.returncode == -signal.SIGKILL
         assert_whole_days_only(rt)
-    assert kills >= 1, "the accrual always finished before the kill: make it longer"
     accrue_through(rt, THROUGH)
     ledger, runs, rows = totals(rt)
     assert ledger == runs == expected_total(vms, stopped)

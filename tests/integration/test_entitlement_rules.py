@@ -10,6 +10,7 @@ from sqlalchemy import select
 from pointflex.bootstrap import Runtime
 from pointflex.clock import ManualClock
 from pointflex.domain.dates import day_start
+from pointflex.domain.ends import RequestedEnd
 from pointflex.domain.entitlements import Status
 from pointflex.errors import (
     ConfigDisabled,
@@ -95,9 +96,13 @@ def test_user_defined_end_must_not_pass_the_program_end_R44(rt: Runtime) -> None
     w = world(rt)
     cfg = config(rt, w.prepaid)
     with pytest.raises(InvalidDate):
-        ent.create_vm(rt, OPERATOR, config_id=cfg.id, end_at=day_start(date(2027, 6, 1), LA))
+        ent.create_vm(
+            rt, OPERATOR, config_id=cfg.id, end=RequestedEnd.at(day_start(date(2027, 6, 1), LA))
+        )
     with pytest.raises(InvalidDate):
-        ent.create_vm(rt, OPERATOR, config_id=cfg.id, end_at=day_start(date(2026, 3, 2), LA))
+        ent.create_vm(
+            rt, OPERATOR, config_id=cfg.id, end=RequestedEnd.at(day_start(date(2026, 3, 2), LA))
+        )
 
 
 def test_stopped_entitlement_keeps_its_end_date_but_may_change_configuration_R47(
@@ -110,7 +115,7 @@ def test_stopped_entitlement_keeps_its_end_date_but_may_change_configuration_R47
     ent.stop(rt, OPERATOR, [vm.serial])
     with pytest.raises(InvalidState):
         ent.update_entitlement(
-            rt, OPERATOR, vm.serial, end=ent.EndChange(day_start(date(2026, 6, 1), LA))
+            rt, OPERATOR, vm.serial, end=RequestedEnd.at(day_start(date(2026, 6, 1), LA))
         )
     moved = ent.update_entitlement(rt, OPERATOR, vm.serial, config_id=bigger.id, description="x")
     assert (moved.config_id, moved.description) == (bigger.id, "x")
@@ -212,7 +217,7 @@ def test_reactivation_can_choose_a_user_defined_end_R48(rt: Runtime) -> None:
     (vm,) = ent.create_vm(rt, OPERATOR, config_id=config(rt, w.prepaid).id, skip_pending=True)
     ent.stop(rt, OPERATOR, [vm.serial])
     end = day_start(date(2026, 6, 1), LA)
-    (outcome,) = ent.reactivate(rt, OPERATOR, [vm.serial], ent.EndChange(end))
+    (outcome,) = ent.reactivate(rt, OPERATOR, [vm.serial], RequestedEnd.at(end))
     assert outcome.ok and outcome.entitlement is not None
     assert outcome.entitlement.status is Status.ACTIVE
     assert outcome.entitlement.end_at == end
@@ -226,7 +231,7 @@ def test_reactivation_with_an_end_after_the_program_fails_that_serial_only_R44(
     (vm,) = ent.create_vm(rt, OPERATOR, config_id=config(rt, w.prepaid).id, skip_pending=True)
     ent.stop(rt, OPERATOR, [vm.serial])
     (outcome,) = ent.reactivate(
-        rt, OPERATOR, [vm.serial], ent.EndChange(day_start(date(2030, 1, 1), LA))
+        rt, OPERATOR, [vm.serial], RequestedEnd.at(day_start(date(2030, 1, 1), LA))
     )
     assert isinstance(outcome.error, InvalidDate)
     with rt.engine.connect() as conn:

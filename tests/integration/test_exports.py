@@ -19,6 +19,7 @@ from sqlalchemy import insert
 from pointflex.bootstrap import Runtime
 from pointflex.clock import ManualClock
 from pointflex.domain.dates import day_start, format_wire
+from pointflex.domain.ends import RequestedEnd
 from pointflex.domain.programs import ProgramKind
 from pointflex.services import accounts, exports, programs
 from pointflex.services import entitlements as ent
@@ -76,7 +77,9 @@ def assets(rt: Runtime, clock: ManualClock) -> Assets:
     grace = vm(cfg.id, skip_pending=True, folder_path="Paris/Racks")
     stopped = vm(cfg.id, skip_pending=True)
     ent.stop(rt, OPERATOR, [stopped])
-    expired = vm(cfg.id, skip_pending=True, end_at=day_start(date(2026, 3, 20), PACIFIC))
+    expired = vm(
+        cfg.id, skip_pending=True, end=RequestedEnd.at(day_start(date(2026, 3, 20), PACIFIC))
+    )
     formula = vm(evil.id, description='=HYPERLINK("http://x","y")', folder_path="@sum")
     messy = vm(cfg.id, description='rack 4, "north"\nsecond line — café ✓')
     (hardware,) = ent.create_hardware(rt, OPERATOR, config_id=hw.id, serials=["FGT60FTK26000001"])
@@ -215,7 +218,10 @@ def test_dates_follow_each_programs_time_zone(rt: Runtime, clock: ManualClock) -
     )
     cfg = config(rt, program.serial, name="paris")
     (vm,) = ent.create_vm(
-        rt, OPERATOR, config_id=cfg.id, end_at=day_start(date(2026, 7, 1), "Europe/Paris")
+        rt,
+        OPERATOR,
+        config_id=cfg.id,
+        end=RequestedEnd.at(day_start(date(2026, 7, 1), "Europe/Paris")),
     )
     for fmt in ExportFormat:
         rows = {r["Serial Number"]: r for r in parse(fmt, export(rt, fmt))}

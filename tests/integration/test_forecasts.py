@@ -17,6 +17,7 @@ from sqlalchemy import insert
 from pointflex.bootstrap import Runtime
 from pointflex.clock import ManualClock
 from pointflex.domain.dates import PACIFIC, day_start
+from pointflex.domain.ends import RequestedEnd
 from pointflex.domain.programs import ProgramKind
 from pointflex.errors import NotFound
 from pointflex.services import entitlements as ent
@@ -52,7 +53,13 @@ def setup(rt: Runtime, clock: ManualClock) -> Setup:
     programs.add_pack(rt, OPERATOR, w.prepaid, 10_000)
     vm = config(rt, w.prepaid)
     ent.create_vm(rt, OPERATOR, config_id=vm.id, count=2, skip_pending=True)
-    ent.create_vm(rt, OPERATOR, config_id=vm.id, skip_pending=True, end_at=day_start(STOP, PACIFIC))
+    ent.create_vm(
+        rt,
+        OPERATOR,
+        config_id=vm.id,
+        skip_pending=True,
+        end=RequestedEnd.at(day_start(STOP, PACIFIC)),
+    )
     post = config(rt, w.postpaid, name="post")
     ent.create_vm(rt, OPERATOR, config_id=post.id, count=2, skip_pending=True)
     clock.set(at(TODAY))

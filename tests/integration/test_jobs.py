@@ -12,6 +12,7 @@ from sqlalchemy import func, select, text
 from pointflex.bootstrap import Runtime
 from pointflex.clock import ManualClock
 from pointflex.domain.dates import day_start
+from pointflex.domain.ends import RequestedEnd
 from pointflex.jobs import leases
 from pointflex.jobs.registry import Job, job_named
 from pointflex.jobs.runner import loop, run_due, run_job
@@ -188,7 +189,7 @@ def test_the_real_jobs_charge_yesterday_and_expire_what_ended(
         OPERATOR,
         config_id=cfg,
         skip_pending=True,
-        end_at=day_start(day, LA) + timedelta(hours=20),
+        end=RequestedEnd.at(day_start(day, LA) + timedelta(hours=20)),
     )
     clock.set(day_start(day + timedelta(days=1), LA) + timedelta(hours=1))
     jobs = (job_named("expiry"), job_named("accrual"))
@@ -270,7 +271,11 @@ def test_the_expiry_job_covers_every_program_at_each_ones_own_instant(
     )
     ends_at = day_start(day, LA) + timedelta(hours=20)
     (user_defined,) = ent.create_vm(
-        rt, OPERATOR, config_id=config(rt, running.postpaid).id, skip_pending=True, end_at=ends_at
+        rt,
+        OPERATOR,
+        config_id=config(rt, running.postpaid).id,
+        skip_pending=True,
+        end=RequestedEnd.at(ends_at),
     )
     clock.set(day_start(day + timedelta(days=1), LA))
     results = run_due(rt, "node-a", (job_named("expiry"),), force=True)

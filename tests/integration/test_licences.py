@@ -16,6 +16,7 @@ from sqlalchemy.exc import DBAPIError
 from pointflex.bootstrap import Runtime, build_runtime
 from pointflex.clock import ManualClock
 from pointflex.config import Settings
+from pointflex.domain.ends import RequestedEnd
 from pointflex.domain.entitlements import Status
 from pointflex.errors import AccountSuspended, InvalidInput, InvalidState, NotFound, Throttled
 from pointflex.services import configs, licence_guard, licences
@@ -192,7 +193,7 @@ def test_a_stopped_entitlement_refuses_activation_and_its_token_stays_unused(
 def test_an_entitlement_past_its_end_refuses_activation_before_the_expiry_job_ran(
     rt: Runtime, clock: ManualClock
 ) -> None:
-    record = vm(rt, end_at=datetime(2026, 3, 5, 8, 0, tzinfo=UTC))
+    record = vm(rt, end=RequestedEnd.at(datetime(2026, 3, 5, 8, 0, tzinfo=UTC)))
     assert record.token is not None
     clock.set(datetime(2026, 3, 5, 9, 0, tzinfo=UTC))
     with pytest.raises(InvalidState, match="EXPIRED"):
@@ -320,7 +321,7 @@ def test_a_stopped_entitlement_answers_stopped_and_valid_again_after_reactivatio
 def test_an_end_date_already_passed_answers_expired_before_and_after_the_expiry_job(
     rt: Runtime, clock: ManualClock
 ) -> None:
-    record = vm(rt, end_at=datetime(2026, 3, 5, 8, 0, tzinfo=UTC))
+    record = vm(rt, end=RequestedEnd.at(datetime(2026, 3, 5, 8, 0, tzinfo=UTC)))
     assert record.token is not None
     payload = activate(rt, record.token)
     assert payload["expiresAt"] == "2026-03-05T08:00:00Z"

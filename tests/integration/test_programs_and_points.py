@@ -11,6 +11,7 @@ from sqlalchemy import select
 from pointflex.bootstrap import Runtime
 from pointflex.clock import ManualClock
 from pointflex.domain.dates import day_start
+from pointflex.domain.ends import RequestedEnd
 from pointflex.domain.entitlements import Status
 from pointflex.domain.programs import ProgramKind
 from pointflex.errors import AccountSuspended, Forbidden, InvalidInput, ProgramConflict
@@ -62,7 +63,7 @@ def test_follow_program_entitlements_move_with_an_extension_user_defined_do_not_
     cfg = config(rt, w.prepaid)
     (follow,) = ent.create_vm(rt, OPERATOR, config_id=cfg.id)
     fixed_end = day_start(date(2026, 9, 1), LA)
-    (fixed,) = ent.create_vm(rt, OPERATOR, config_id=cfg.id, end_at=fixed_end)
+    (fixed,) = ent.create_vm(rt, OPERATOR, config_id=cfg.id, end=RequestedEnd.at(fixed_end))
     programs.register_program(
         rt,
         OPERATOR,
@@ -210,7 +211,7 @@ def test_status_filters_match_the_shown_status_not_the_stored_one(
     (pending,) = (e.serial for e in ent.create_vm(rt, OPERATOR, config_id=cfg.id))
     ent.stop(rt, OPERATOR, [stopped])
     end = day_start(date(2026, 1, 20), LA)
-    ent.update_entitlement(rt, OPERATOR, ending, end=ent.EndChange(end))
+    ent.update_entitlement(rt, OPERATOR, ending, end=RequestedEnd.at(end))
     clock.set(at(date(2026, 1, 25), 2))
     accrue_through(rt, date(2026, 1, 24))  # no points: the prepaid program is in grace
     # Stored ACTIVE, shown GRACE_PERIOD; stored ACTIVE with a passed end, shown EXPIRED.

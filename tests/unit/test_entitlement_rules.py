@@ -16,11 +16,13 @@ from pointflex.domain.catalog import FormFactor
 from pointflex.domain.dates import PACIFIC, day_start, parse_wire_datetime
 from pointflex.domain.entitlements import (
     CHARGED_STATUSES,
-    MAX_REMOVE,
     EntitlementView,
+    Selection,
+    SelectionLimits,
     Status,
     TerminationMode,
     TokenStatus,
+    check_bulk,
     check_reactivate,
     check_regenerate_token,
     check_removable,
@@ -304,15 +306,60 @@ def test_removal_of_an_already_removed_serial_is_refused_R41() -> None:
 
 
 def test_removal_accepts_exactly_100_serials_R41() -> None:
-    assert MAX_REMOVE == 100
+    SelectionLimits().check(Selection.REMOVE, 100)
     check_removable([hardware(Status.STOPPED, n) for n in range(100)])
 
 
 def test_removal_of_101_serials_is_refused_as_limit_exceeded_R41() -> None:
     with pytest.raises(LimitExceeded) as caught:
-        check_removable([hardware(Status.STOPPED, n) for n in range(101)])
+        SelectionLimits().check(Selection.REMOVE, 101)
     assert caught.value.code == 1004
-    assert "100" in caught.value.message
+    assert "at most 100 serials can be removed at once, got 101" in caught.value.message
+
+
+@pytest.mark.parametrize(
+    ("kind", "default"),
+    [
+        (Selection.CREATE, 100),
+        (Selection.REMOVE, 100),
+        (Selection.TRANSFER, 100),
+        (Selection.SCHEDULE, 1000),
+        (Selection.STATUS, 10_000),
+    ],
+)
+def test_each_selection_kind_has_its_limit_R38_R41(kind: Selection, default: int) -> None:
+    limits = SelectionLimits()
+    assert limits.of(kind) == default
+    limits.check(kind, default)
+    with pytest.raises(LimitExceeded):
+        limits.check(kind, default + 1)
+
+
+def test_raising_the_per_request_limit_moves_create_remove_and_transfer_together() -> None:
+    limits = SelectionLimits(per_request=250)
+    for kind in (Selection.CREATE, Selection.REMOVE, Selection.TRANSFER):
+        limits.check(kind, 250)
+    assert limits.of(Selection.SCHEDULE) == 1000
+
+
+def test_a_bulk_selection_of_two_product_types_is_refused_R60() -> None:
+    with pytest.raises(MixedProductTypes):
+        check_bulk(
+            [view(Status.ACTIVE), hardware(Status.ACTIVE, 1)],
+            removing=False,
+        )
+
+
+def test_an_empty_bulk_selection_is_refused() -> None:
+    with pytest.raises(InvalidInput) as caught:
+        check_bulk([], removing=False)
+    assert "select at least one" in caught.value.message
+
+
+def test_a_bulk_removal_checks_every_serial_is_removable_R41() -> None:
+    with pytest.raises(InvalidState):
+        check_bulk([hardware(Status.ACTIVE, 1)], removing=True)
+    check_bulk([hardware(Status.STOPPED, 1)], removing=False)
 
 
 def test_removal_of_nothing_is_invalid_input() -> None:

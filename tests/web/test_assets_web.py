@@ -23,9 +23,9 @@ from tests.builders import FGT_HW, OPERATOR, config, world
 from tests.web.conftest import (
     DESKTOP,
     PHONE,
-    SCREENSHOTS,
     SignIn,
     no_horizontal_scroll,
+    save_screenshot,
     unlabelled_controls,
 )
 
@@ -330,7 +330,7 @@ def test_select_all_matching_acts_on_every_filtered_row(
     expect(page.locator("#assets-count")).to_contain_text("120 entitlements")
     page.get_by_label("Select all 120 matching").check()
     expect(page.locator("#selection-count")).to_have_text("All 120 matching selected")
-    page.screenshot(path=str(SCREENSHOTS / "my-assets.png"), caret="initial")
+    save_screenshot(page, "my-assets", caret="initial")
     page.locator("#bulk-bar").get_by_role("button", name="Stop", exact=True).click()
     dialog = page.locator("#confirm-dialog")
     expect(dialog).to_contain_text("120")

@@ -22,9 +22,9 @@ from tests.history import build_history, leave_days_of_points
 from tests.web.conftest import (
     DESKTOP,
     PHONE,
-    SCREENSHOTS,
     SignIn,
     no_horizontal_scroll,
+    save_screenshot,
     unlabelled_controls,
 )
 
@@ -100,8 +100,7 @@ def test_dashboard_figures_match_the_database(
 
     assert unlabelled_controls(page) == []
     assert no_horizontal_scroll(page)
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / "dashboard.png"), full_page=True)
+    save_screenshot(page, "dashboard", full_page=True)
 
 
 def test_the_dashboard_fits_a_phone_without_sideways_scrolling(

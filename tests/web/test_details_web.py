@@ -22,6 +22,7 @@ from sqlalchemy import func, select
 from pointflex.bootstrap import Runtime
 from pointflex.clock import ManualClock
 from pointflex.domain.dates import PACIFIC, day_start
+from pointflex.domain.ends import RequestedEnd
 from pointflex.services import entitlements as ent
 from pointflex.services.api_users import Permission
 from pointflex.services.context import read
@@ -33,9 +34,9 @@ from tests.builders import FGT_ENT_2, FGT_HW, OPERATOR, config
 from tests.history import build_history
 from tests.web.conftest import (
     PHONE,
-    SCREENSHOTS,
     SignIn,
     no_horizontal_scroll,
+    save_screenshot,
     unlabelled_controls,
 )
 
@@ -149,7 +150,7 @@ def test_single_reactivate_follow_program(
         rt,
         OPERATOR,
         setup.serial,
-        end=ent.EndChange(day_start(setup.today + timedelta(days=30), PACIFIC)),
+        end=RequestedEnd.at(day_start(setup.today + timedelta(days=30), PACIFIC)),
     )
     ent.stop(rt, OPERATOR, [setup.serial])
     signed_in(page, organization_id=setup.organization_id)
@@ -350,8 +351,7 @@ def test_history_chart_and_layout(page: Page, rt: Runtime, setup: Setup, signed_
     assert round(sum(data["y"]), 2) == float(total)
     assert field(page, "points-total") == points(total)
     expect(page.locator(".chart-box .uplot canvas")).to_have_count(1)
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / "details.png"), full_page=True)
+    save_screenshot(page, "details", full_page=True)
     # With the reactivation form open, at 1280×800 and on a 375px phone.
     ent.stop(rt, OPERATOR, [setup.serial])
     page.goto(f"/assets/{setup.serial}?action=reactivate")

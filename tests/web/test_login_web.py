@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import timedelta
 
 import httpx
@@ -17,6 +16,7 @@ from pointflex.services.context import read
 from pointflex.services.portal_users import create_portal_user
 from pointflex.store.tables import auth_failures, portal_sessions
 from tests.builders import OPERATOR
+from tests.portal_http import CSRF_FIELD, http_sign_in
 from tests.web.conftest import (
     PHONE,
     ConsoleErrors,
@@ -26,8 +26,6 @@ from tests.web.conftest import (
     unlabelled_controls,
 )
 
-CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
-
 
 def make_user(rt: Runtime, username: str = "alice@acme.example") -> str:
     root = accounts.create_organization(rt, OPERATOR, "Acme", "Acme HQ")
@@ -35,23 +33,6 @@ def make_user(rt: Runtime, username: str = "alice@acme.example") -> str:
         rt, OPERATOR, username, permission=Permission.ADMIN, organization_id=root.organization_id
     )
     return password
-
-
-def http_sign_in(http: httpx.Client, username: str, password: str) -> str:
-    """Sign in as a browser would, without one; returns the session's CSRF token."""
-    form = http.get("/login")
-    token = CSRF_FIELD.search(form.text)
-    assert token is not None
-    reply = http.post(
-        "/login",
-        data={"username": username, "password": password, "csrf_token": token.group(1)},
-    )
-    assert reply.status_code == 303, reply.text
-    page = http.get("/")
-    assert page.status_code == 200
-    found = CSRF_FIELD.search(page.text)
-    assert found is not None
-    return found.group(1)
 
 
 def sessions_open(rt: Runtime) -> int:

@@ -118,7 +118,7 @@ def limiter_for(rt: Runtime) -> RateLimiter:
     """The limiter of this runtime (one per process; tests get one per test runtime)."""
     found = rt.extras.get("rate_limiter")
     if not isinstance(found, RateLimiter):
-        found = rt.extras["rate_limiter"] = RateLimiter()
+        found = rt.extras["rate_limiter"] = RateLimiter(rt.ticks)
     return found
 
 

@@ -36,7 +36,7 @@ from typer.core import TyperGroup
 from pointflex.bootstrap import Runtime, build_runtime
 from pointflex.config import Settings
 from pointflex.domain.catalog import Catalog
-from pointflex.domain.dates import format_wire, parse_wire_datetime, parse_wire_day
+from pointflex.domain.dates import format_wire, parse_wire_day
 from pointflex.errors import InvalidDate, InvalidInput, PointflexError
 from pointflex.services.context import Actor
 
@@ -102,11 +102,6 @@ def cli_actor() -> Actor:
 
 def parse_day(text: str) -> date:
     return parse_wire_day(text)
-
-
-def parse_instant(text: str | None, tz: str) -> datetime | None:
-    """A FortiFlex date or date-time; naive values are local time in ``tz``."""
-    return None if text is None else parse_wire_datetime(text, tz)
 
 
 def parse_month(text: str) -> date:

@@ -16,7 +16,6 @@ from pointflex.cli.common import (
     cli_actor,
     console,
     key,
-    parse_instant,
     product_name,
     runtime,
     spinner,
@@ -24,12 +23,13 @@ from pointflex.cli.common import (
     when,
 )
 from pointflex.domain.catalog import Catalog
+from pointflex.domain.ends import FOLLOW_PROGRAM, RequestedEnd
 from pointflex.domain.entitlements import Status, TerminationMode, TokenStatus
 from pointflex.errors import InvalidInput, PointflexError
 from pointflex.services import entitlements, transfers
 from pointflex.services.context import Actor, read
 from pointflex.services.entitlement_views import Entitlement, EntitlementFilter, iter_entitlements
-from pointflex.services.entitlements import EndChange, Outcome, normalise_folder
+from pointflex.services.entitlements import Outcome, normalise_folder
 
 app = typer.Typer(help="Entitlements: VM, hardware and cloud licences.", no_args_is_help=True)
 
@@ -196,7 +196,7 @@ def create_vm(
             config_id=config_id,
             count=count,
             description=description,
-            end_at=parse_instant(end_date, rt.settings.default_timezone),
+            end=RequestedEnd.parse(end_date) or FOLLOW_PROGRAM,
             folder_path=folder,
             skip_pending=skip_pending,
         )
@@ -218,7 +218,7 @@ def create_hardware(
             cli_actor(),
             config_id=config_id,
             serials=serials,
-            end_at=parse_instant(end_date, rt.settings.default_timezone),
+            end=RequestedEnd.parse(end_date) or FOLLOW_PROGRAM,
             description=description,
             folder_path=folder,
         )
@@ -238,7 +238,7 @@ def create_cloud(
             rt,
             cli_actor(),
             config_id=config_id,
-            end_at=parse_instant(end_date, rt.settings.default_timezone),
+            end=RequestedEnd.parse(end_date) or FOLLOW_PROGRAM,
             description=description,
             folder_path=folder,
         )
@@ -248,13 +248,17 @@ def create_cloud(
 # --------------------------------------------------------------------------- changes
 
 
-def end_change(end_date: str | None, follow_program: bool, tz: str) -> EndChange | None:
-    """``--end-date`` or ``--follow-program`` as a requested end; neither means no change."""
+def end_change(end_date: str | None, follow_program: bool) -> RequestedEnd | None:
+    """``--end-date`` or ``--follow-program`` as a requested end; neither means no change.
+
+    A date without an offset is resolved in the entitlement's program time zone, as the API
+    and the portal do.
+    """
     if end_date is not None and follow_program:
         raise InvalidInput("give --end-date or --follow-program, not both")
     if follow_program:
-        return EndChange(None)
-    return None if end_date is None else EndChange(parse_instant(end_date, tz))
+        return FOLLOW_PROGRAM
+    return RequestedEnd.parse(end_date)
 
 
 @app.command()
@@ -274,7 +278,7 @@ def update(
             serial,
             config_id=config_id,
             description=description,
-            end=end_change(end_date, follow_program, rt.settings.default_timezone),
+            end=end_change(end_date, follow_program),
             folder_path=folder,
         )
         print_entitlements(rt.catalog, [record])
@@ -294,7 +298,7 @@ def reactivate(
 ) -> None:
     """Reactivate STOPPED entitlements (charged from today); exit 1 if any failed."""
     with runtime() as rt:
-        end = end_change(end_date, follow_program, rt.settings.default_timezone)
+        end = end_change(end_date, follow_program)
         outcomes = entitlements.reactivate(rt, cli_actor(), serials, end)
     print_outcomes("Reactivated", outcomes)
 

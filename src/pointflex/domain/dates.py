@@ -67,8 +67,23 @@ def day_window(day: date, tz: str) -> DayWindow:
     return DayWindow(day, day_start(day, tz), day_start(day + timedelta(days=1), tz))
 
 
-def parse_wire_datetime(text: str, tz: str = PACIFIC) -> datetime:
-    """Parse any FortiFlex input format; naive values are local time in ``tz``."""
+@dataclass(frozen=True)
+class WrittenDate:
+    """A FortiFlex input date as written: wall time, and its UTC offset when one was given."""
+
+    wall: datetime  # naive
+    offset: timedelta | None
+    day_only: bool  # no time part was written
+
+    def instant(self, tz: str) -> datetime:
+        """The UTC instant; a wall time without an offset is local time in ``tz``."""
+        if self.offset is None:
+            return self.wall.replace(tzinfo=zone(tz)).astimezone(UTC)
+        return (self.wall - self.offset).replace(tzinfo=UTC)
+
+
+def parse_written_date(text: str) -> WrittenDate:
+    """Parse any FortiFlex input format (spec §7) without deciding its time zone yet."""
     match = _DATE_RE.match(text.strip())
     if match is None:
         raise InvalidDate(f"date {text!r} is not in a supported format (e.g. 2026-05-31)")
@@ -86,18 +101,25 @@ def parse_wire_datetime(text: str, tz: str = PACIFIC) -> datetime:
         )
     except ValueError as exc:
         raise InvalidDate(f"date {text!r} is not a valid calendar date") from exc
-    zone_text = match["zone"]
+    return WrittenDate(naive, _offset(text, match["zone"]), match["hour"] is None)
+
+
+def _offset(text: str, zone_text: str | None) -> timedelta | None:
     if zone_text is None:
-        return naive.replace(tzinfo=zone(tz)).astimezone(UTC)
+        return None
     if zone_text == "Z":
-        return naive.replace(tzinfo=UTC)
+        return timedelta(0)
     sign = 1 if zone_text[0] == "+" else -1
     digits = zone_text[1:].replace(":", "")
     hours, minutes = int(digits[:2]), int(digits[2:])
     if hours > 23 or minutes > 59:
         raise InvalidDate(f"date {text!r} has an impossible UTC offset")
-    offset = timedelta(hours=hours, minutes=minutes)
-    return (naive - sign * offset).replace(tzinfo=UTC)
+    return sign * timedelta(hours=hours, minutes=minutes)
+
+
+def parse_wire_datetime(text: str, tz: str = PACIFIC) -> datetime:
+    """Parse any FortiFlex input format; naive values are local time in ``tz``."""
+    return parse_written_date(text).instant(tz)
 
 
 def parse_wire_day(text: str) -> date:

@@ -60,9 +60,41 @@ class EventKind(StrEnum):
 
 
 # Statuses during which a day is charged (R12): GRACE_PERIOD is stored as ACTIVE.
-CHARGED_STATUSES: frozenset[str] = frozenset({Status.ACTIVE})
+CHARGED_STATUSES: frozenset[Status] = frozenset({Status.ACTIVE})
 
-MAX_REMOVE = 100  # R41
+
+class Selection(StrEnum):
+    """What a list of serials is for: each kind has its own limit (R38, R41)."""
+
+    CREATE = "created"  # hardware serials created at once (R38)
+    SCHEDULE = "scheduled"  # hardware serials scheduled at once (R38)
+    REMOVE = "removed"  # R41
+    TRANSFER = "transferred"
+    STATUS = "stopped or reactivated"  # a bulk status change
+
+
+@dataclass(frozen=True)
+class SelectionLimits:
+    """How many serials one request may name; built from the settings, so that raising one
+    moves the API, the portal, the CLI and the rules together."""
+
+    per_request: int = 100  # R38, R41: created, removed or transferred at once
+    scheduled: int = 1000  # R38: scheduled creation
+    bulk: int = 10_000  # stop / reactivate a selection at once
+
+    def of(self, kind: Selection) -> int:
+        if kind is Selection.SCHEDULE:
+            return self.scheduled
+        if kind is Selection.STATUS:
+            return self.bulk
+        return self.per_request
+
+    def check(self, kind: Selection, count: int) -> None:
+        """Refuse more than the limit of ``kind``; ``count`` is the list as sent."""
+        limit = self.of(kind)
+        if count > limit:
+            raise LimitExceeded(f"at most {limit} serials can be {kind.value} at once, got {count}")
+
 
 # Reactivate from STOPPED and from PENDING (docs/decisions.md: FortiFlex accepts PENDING).
 REACTIVATABLE: frozenset[Status] = frozenset({Status.STOPPED, Status.PENDING})
@@ -99,16 +131,36 @@ def expiry_instant(
     return follow_program_expiry(local_day(program_end, tz), tz, program_grace.days)
 
 
+class ShownIf(StrEnum):
+    """The facts a shown status depends on, besides the stored status."""
+
+    STORED_EXPIRED = "stored EXPIRED"
+    PAST_EXPIRY = "at or past its expiry instant"
+    ACTIVE_IN_GRACE = "stored ACTIVE while its program is in a grace period"
+
+
+# The shown status (P11, R55, R57): the first rule that holds, else the stored status. Reads
+# that filter by status in the database build their SQL from this same list
+# (services/entitlement_views.shown_status_sql), so the two cannot drift apart.
+SHOWN_STATUS_RULES: tuple[tuple[ShownIf, Status], ...] = (
+    (ShownIf.STORED_EXPIRED, Status.EXPIRED),
+    (ShownIf.PAST_EXPIRY, Status.EXPIRED),
+    (ShownIf.ACTIVE_IN_GRACE, Status.GRACE_PERIOD),
+)
+
+
 def shown_status(
     stored: Status, now: datetime, expires_at: datetime, program_in_grace: bool
 ) -> Status:
     """The status a read shows at ``now`` (P11 for EXPIRED, R55/R57 for GRACE_PERIOD)."""
-    if stored is Status.EXPIRED:
-        return Status.EXPIRED
-    if now >= expires_at:
-        return Status.EXPIRED
-    if stored is Status.ACTIVE and program_in_grace:
-        return Status.GRACE_PERIOD
+    holds = {
+        ShownIf.STORED_EXPIRED: stored is Status.EXPIRED,
+        ShownIf.PAST_EXPIRY: now >= expires_at,
+        ShownIf.ACTIVE_IN_GRACE: stored is Status.ACTIVE and program_in_grace,
+    }
+    for condition, shown in SHOWN_STATUS_RULES:
+        if holds[condition]:
+            return shown
     return stored
 
 
@@ -156,12 +208,19 @@ def check_update(view: EntitlementView, *, changes_end_date: bool) -> None:
         )
 
 
+def check_bulk(views: Sequence[EntitlementView], *, removing: bool) -> None:
+    """What refuses a whole bulk selection before anything changes (R60, R41)."""
+    if not views:
+        raise InvalidInput("select at least one entitlement")
+    check_same_product_type(views)
+    if removing:
+        check_removable(views)
+
+
 def check_removable(views: Sequence[EntitlementView]) -> None:
     """Hardware removal is all-or-nothing: every serial must be STOPPED or EXPIRED (R41)."""
     if not views:
         raise InvalidInput("serialNumbers must name at least one serial")
-    if len(views) > MAX_REMOVE:
-        raise LimitExceeded(f"at most {MAX_REMOVE} serials can be removed at once")
     for view in views:
         _check_managed(view)
         if view.form_factor is not FormFactor.HARDWARE:

@@ -9,7 +9,6 @@ from pointflex.domain.dates import zone
 from pointflex.errors import InvalidDate
 
 ACTIVATION_TIME = time(3, 0)  # R39: 03:00 in the program's time zone on the start date
-MAX_SCHEDULED_SERIALS = 1000  # R38: scheduled creation accepts up to 1,000 serials
 
 
 def activation_instant(start: date, tz: str) -> datetime:

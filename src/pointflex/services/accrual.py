@@ -45,7 +45,7 @@ from sqlalchemy import (
 from pointflex.bootstrap import Runtime
 from pointflex.domain.accrual import ConfigVersion, day_rate
 from pointflex.domain.dates import DayWindow, day_window, local_day
-from pointflex.domain.entitlements import Status
+from pointflex.domain.entitlements import CHARGED_STATUSES
 from pointflex.domain.programs import LedgerKind, ProgramKind, anniversaries, rollover_forfeit
 from pointflex.errors import AccrualNotDue, NotFound
 from pointflex.services.configs import values_from_json
@@ -69,7 +69,7 @@ from pointflex.store.types import Points, UTCDateTime
 
 E = entitlements
 EV = entitlement_events
-ACTIVE = Status.ACTIVE.value
+CHARGED = sorted(s.value for s in CHARGED_STATUSES)  # R12: the statuses a day is charged in
 
 
 @dataclass(frozen=True)
@@ -283,12 +283,13 @@ _UNCHANGED_SQLITE = text(
     SELECT e.serial, :day, e.program_serial, e.account_id, e.config_id, r.points
     FROM entitlements AS e CROSS JOIN config_day_rates AS r
       ON r.config_id = e.config_id AND r.day = :day
-    WHERE +e.program_serial = :program AND +e.changed_at < :start AND e.status = 'ACTIVE'
+    WHERE +e.program_serial = :program AND +e.changed_at < :start AND e.status IN :charged
     """
 ).bindparams(
     bindparam("day", type_=Date()),
     bindparam("start", type_=UTCDateTime()),
     bindparam("program", type_=String()),
+    bindparam("charged", expanding=True),
 )
 
 
@@ -315,7 +316,7 @@ def _charge_unchanged(
     """The fast path: ACTIVE all day long on one configuration, read from the current row."""
     params = {"day": window.day, "start": window.start, "program": program_serial}
     if conn.dialect.name == "sqlite":
-        conn.execute(_UNCHANGED_SQLITE, params)
+        conn.execute(_UNCHANGED_SQLITE, {**params, "charged": CHARGED})
         return None
     if not day_rates:
         return 0, Decimal("0")
@@ -343,7 +344,7 @@ def _charge_unchanged(
         .where(
             E.c.program_serial == program_serial,
             E.c.changed_at < window.start,
-            E.c.status == ACTIVE,
+            E.c.status.in_(CHARGED),
         )
     )
     charged = _insert_charges(conn, source)
@@ -380,7 +381,7 @@ def _charge_changed(conn: Connection, program_serial: str, window: DayWindow) ->
             .label("rank"),
         )
         .join(rates, and_(rates.c.config_id == rows.c.config_id, rates.c.day == window.day))
-        .where(rows.c.status == ACTIVE)
+        .where(rows.c.status.in_(CHARGED))
         .subquery("ranked")
     )
     source = select(

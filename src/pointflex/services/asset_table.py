@@ -7,7 +7,6 @@ LIMIT/OFFSET; the count of matching rows comes from the same filter.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -15,15 +14,12 @@ from typing import Any
 from sqlalchemy import func, select
 
 from pointflex.bootstrap import Runtime
-from pointflex.errors import LimitExceeded
 from pointflex.services.context import Actor, read
 from pointflex.services.entitlement_views import (
     Entitlement,
     EntitlementFilter,
     ProgramFacts,
     filtered_query,
-    iter_entitlements,
-    load_records,
     shown_status_sql,
     to_record,
     with_programs,
@@ -113,31 +109,3 @@ def config_options(rt: Runtime, actor: Actor) -> list[ConfigOption]:
         query = query.where(C.c.account_id.in_(sorted(actor.account_ids)))
     with read(rt) as conn:
         return [ConfigOption(r.id, r.name, r.product_type_id) for r in conn.execute(query)]
-
-
-def resolve_selection(
-    rt: Runtime,
-    actor: Actor,
-    serials: Sequence[str],
-    flt: EntitlementFilter | None,
-    *,
-    limit: int,
-) -> list[Entitlement]:
-    """The selected entitlements: the named serials, or (``flt`` given) every match.
-
-    More than ``limit`` is refused before anything is read in full.
-    """
-    with read(rt) as conn:
-        if flt is None:
-            if len(serials) > limit:
-                raise LimitExceeded(f"at most {limit} serials per bulk action")
-            return load_records(rt, conn, actor, serials)
-        found: list[Entitlement] = []
-        for record in iter_entitlements(rt, conn, actor, flt):
-            found.append(record)
-            if len(found) > limit:
-                raise LimitExceeded(
-                    f"the filter matches more than {limit} entitlements; at most {limit} "
-                    "per bulk action"
-                )
-        return found

@@ -22,6 +22,7 @@ from pointflex.bootstrap import Runtime, build_runtime
 from pointflex.clock import ManualClock
 from pointflex.domain.catalog import FormFactor
 from pointflex.domain.dates import add_years, day_start, local_day
+from pointflex.domain.ends import FOLLOW_PROGRAM, RequestedEnd
 from pointflex.domain.entitlements import Status, TokenStatus
 from pointflex.domain.programs import ProgramKind
 from pointflex.errors import InvalidInput, InvalidState
@@ -384,9 +385,9 @@ class Simulation:
         user: Actor | None = None,
     ) -> None:
         """``count`` VMs, the ``pending`` share of them PENDING until their VM uses the token."""
-        end = None
+        end = FOLLOW_PROGRAM
         if lab:
-            end = day_start(day + timedelta(days=self.rng.randint(1, self.lab_days())), self.tz)
+            end = RequestedEnd.on_day(day + timedelta(days=self.rng.randint(1, self.lab_days())))
         waiting = round(count * pending)
         folder = "Lab" if lab else self.rng.choice(pool.folders)
         limit = self.rt.settings.max_vm_count
@@ -398,7 +399,7 @@ class Simulation:
                     config_id=self.world.config[pool.key],
                     count=min(limit, size - start),
                     description="lab, short-lived" if lab else f"{pool.name} instance",
-                    end_at=end,
+                    end=end,
                     folder_path=folder,
                     skip_pending=skip,
                 )

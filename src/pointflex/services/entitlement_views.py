@@ -20,8 +20,15 @@ from sqlalchemy import (
 )
 
 from pointflex.bootstrap import Runtime
+from pointflex.domain import entitlements as rules
 from pointflex.domain.catalog import FormFactor
-from pointflex.domain.entitlements import EntitlementView, Status, TerminationMode
+from pointflex.domain.entitlements import (
+    SHOWN_STATUS_RULES,
+    EntitlementView,
+    ShownIf,
+    Status,
+    TerminationMode,
+)
 from pointflex.domain.programs import follow_program_expiry
 from pointflex.errors import NotFound
 from pointflex.services.context import Actor
@@ -127,19 +134,18 @@ def shown_status(facts: ProgramFacts, conn: Connection, row: Any) -> Status:
 def status_as_shown(
     facts: ProgramFacts, program: Program, stored: Status, mode: TerminationMode, end_at: datetime
 ) -> Status:
-    """GRACE_PERIOD and read-time EXPIRED (P11) derived from the stored status."""
-    if stored is Status.EXPIRED:
-        return stored
+    """GRACE_PERIOD and read-time EXPIRED (P11), by the domain's rule."""
     expires = end_at if mode is TerminationMode.USER_DEFINED else facts.follow_expiry(program)
-    if facts.now >= expires:
-        return Status.EXPIRED
-    if stored is Status.ACTIVE and facts.in_grace(program):
-        return Status.GRACE_PERIOD
-    return stored
+    in_grace = stored is Status.ACTIVE and facts.in_grace(program)
+    return rules.shown_status(stored, facts.now, expires, in_grace)
 
 
 def shown_status_sql(conn: Connection, facts: ProgramFacts) -> ColumnElement[str]:
-    """The shown status as a SQL expression, so that status filters run in the database."""
+    """The shown status as a SQL expression, so that status filters run in the database.
+
+    Built from the domain's ``SHOWN_STATUS_RULES``, each fact turned into a condition on the
+    row; the per-program facts (expired, in grace) are computed here once per read.
+    """
     follow_expired: list[str] = []
     in_grace: list[str] = []
     for program in facts.all_programs(conn):
@@ -150,20 +156,19 @@ def shown_status_sql(conn: Connection, facts: ProgramFacts) -> ColumnElement[str
             in_grace.append(serial)
     follow_cond = E.c.program_serial.in_(follow_expired) if follow_expired else false()
     grace_cond = E.c.program_serial.in_(in_grace) if in_grace else false()
-    return case(
-        (E.c.status == Status.EXPIRED.value, literal(Status.EXPIRED.value)),
-        (
+    holds: dict[ShownIf, ColumnElement[bool]] = {
+        ShownIf.STORED_EXPIRED: E.c.status == Status.EXPIRED.value,
+        ShownIf.PAST_EXPIRY: or_(
             and_(
                 E.c.termination_mode == TerminationMode.USER_DEFINED.value,
                 E.c.end_at <= facts.now,
             ),
-            literal(Status.EXPIRED.value),
-        ),
-        (
             and_(E.c.termination_mode == TerminationMode.FOLLOW_PROGRAM.value, follow_cond),
-            literal(Status.EXPIRED.value),
         ),
-        (and_(E.c.status == Status.ACTIVE.value, grace_cond), literal(Status.GRACE_PERIOD.value)),
+        ShownIf.ACTIVE_IN_GRACE: and_(E.c.status == Status.ACTIVE.value, grace_cond),
+    }
+    return case(
+        *((holds[condition], literal(shown.value)) for condition, shown in SHOWN_STATUS_RULES),
         else_=E.c.status,
     )
 

@@ -13,7 +13,14 @@ from sqlalchemy import Connection, insert, select, update
 from pointflex.bootstrap import Runtime
 from pointflex.domain import entitlements as rules
 from pointflex.domain.catalog import FormFactor
-from pointflex.domain.entitlements import EventKind, Status, TerminationMode, TokenStatus
+from pointflex.domain.ends import FOLLOW_PROGRAM, RequestedEnd
+from pointflex.domain.entitlements import (
+    EventKind,
+    Selection,
+    Status,
+    TerminationMode,
+    TokenStatus,
+)
 from pointflex.domain.programs import ProgramKind
 from pointflex.errors import (
     AccountSuspended,
@@ -41,13 +48,6 @@ from pointflex.store.tokens import new_token
 E = entitlements
 ROOT_FOLDER = "My Assets"
 _HW_SERIAL = re.compile(r"^[A-Z0-9][A-Z0-9-]{3,39}$")
-
-
-@dataclass(frozen=True)
-class EndChange:
-    """A requested end: Follow Program (``at`` None) or User Defined at ``at``."""
-
-    at: datetime | None
 
 
 def normalise_folder(path: str | None) -> str:
@@ -196,7 +196,7 @@ def create_vm(
     config_id: int,
     count: int = 1,
     description: str | None = None,
-    end_at: datetime | None = None,
+    end: RequestedEnd = FOLLOW_PROGRAM,
     folder_path: str | None = None,
     skip_pending: bool = False,
 ) -> list[Entitlement]:
@@ -209,7 +209,7 @@ def create_vm(
     text, folder, now = check_description(description), normalise_folder(folder_path), rt.now()
     with write(rt) as conn:
         config, program = creation_target(rt, conn, actor, config_id, FormFactor.VM)
-        end = rules.resolve_end(end_at, now, program.end_at)
+        resolved = end.resolve(program.timezone, now, program.end_at)
         prefix = _serial_prefix(rt, config)
         serials = _next_serials(conn, prefix, now.year, count)
         status = Status.ACTIVE if skip_pending else Status.PENDING
@@ -224,7 +224,7 @@ def create_vm(
             with_tokens=True,
             description=text,
             folder=folder,
-            end=end,
+            end=resolved,
             now=now,
         )
         return load_records(rt, conn, actor, serials)
@@ -236,16 +236,16 @@ def create_hardware(
     *,
     config_id: int,
     serials: Sequence[str],
-    end_at: datetime | None = None,
+    end: RequestedEnd = FOLLOW_PROGRAM,
     description: str | None = None,
     folder_path: str | None = None,
 ) -> list[Entitlement]:
     """Hardware entitlements for the caller's own device serials, ACTIVE at once (R27, R37, R38)."""
     actor.require_write()
-    wanted = check_hardware_serials(serials, rt.settings.max_serials_per_request)
+    wanted = check_hardware_serials(serials, rt.settings.selection_limits, Selection.CREATE)
     text, folder = check_description(description), normalise_folder(folder_path)
     with write(rt) as conn:
-        return insert_hardware(rt, conn, actor, config_id, wanted, end_at, text, folder)
+        return insert_hardware(rt, conn, actor, config_id, wanted, end, text, folder)
 
 
 def insert_hardware(
@@ -254,14 +254,14 @@ def insert_hardware(
     actor: Actor,
     config_id: int,
     wanted: Sequence[str],
-    end_at: datetime | None,
+    end: RequestedEnd,
     text: str = "",
     folder: str = ROOT_FOLDER,
 ) -> list[Entitlement]:
     """``create_hardware`` within the caller's transaction (scheduled activations use it)."""
     now = rt.now()
     config, program = creation_target(rt, conn, actor, config_id, FormFactor.HARDWARE)
-    end = rules.resolve_end(end_at, now, program.end_at)
+    resolved = end.resolve(program.timezone, now, program.end_at)
     readded = _readd_removed(conn, actor, wanted)
     fresh = [s for s in wanted if s not in readded]
     _insert_entitlements(
@@ -275,10 +275,10 @@ def insert_hardware(
         with_tokens=False,
         description=text,
         folder=folder,
-        end=end,
+        end=resolved,
         now=now,
     )
-    _reinstate(conn, actor, config, readded, text, folder, end, now)
+    _reinstate(conn, actor, config, readded, text, folder, resolved, now)
     return load_records(rt, conn, actor, wanted)
 
 
@@ -287,13 +287,14 @@ def is_device_serial(serial: str) -> bool:
     return bool(_HW_SERIAL.match(serial.strip().upper()))
 
 
-def check_hardware_serials(serials: Sequence[str], limit: int) -> list[str]:
-    """Device serials, upper-cased, each once, at most ``limit`` of them (R38)."""
+def check_hardware_serials(
+    serials: Sequence[str], limits: rules.SelectionLimits, kind: rules.Selection
+) -> list[str]:
+    """Device serials, upper-cased, each once, within the limit of ``kind`` (R38)."""
     wanted = [s.strip().upper() for s in serials if s and s.strip()]
     if not wanted:
         raise InvalidInput("serialNumbers must name at least one device serial")
-    if len(wanted) > limit:
-        raise LimitExceeded(f"at most {limit} serials per request, got {len(wanted)}")
+    limits.check(kind, len(wanted))
     bad = [s for s in wanted if not _HW_SERIAL.match(s)]
     if bad:
         raise InvalidInput(f"not a device serial number: {', '.join(bad[:5])}")
@@ -351,7 +352,7 @@ def create_cloud(
     *,
     config_id: int,
     count: int = 1,
-    end_at: datetime | None = None,
+    end: RequestedEnd = FOLLOW_PROGRAM,
     description: str | None = None,
     folder_path: str | None = None,
 ) -> list[Entitlement]:
@@ -362,7 +363,7 @@ def create_cloud(
     text, folder, now = check_description(description), normalise_folder(folder_path), rt.now()
     with write(rt) as conn:
         config, program = creation_target(rt, conn, actor, config_id, FormFactor.CLOUD)
-        end = rules.resolve_end(end_at, now, program.end_at)
+        resolved = end.resolve(program.timezone, now, program.end_at)
         existing = conn.execute(
             select(E.c.serial).where(
                 E.c.account_id == config.account_id,
@@ -389,7 +390,7 @@ def create_cloud(
             with_tokens=False,
             description=text,
             folder=folder,
-            end=end,
+            end=resolved,
             now=now,
         )
         return load_records(rt, conn, actor, serials)
@@ -405,7 +406,7 @@ def update_entitlement(
     *,
     config_id: int | None = None,
     description: str | None = None,
-    end: EndChange | None = None,
+    end: RequestedEnd | None = None,
     folder_path: str | None = None,
 ) -> Entitlement:
     """Change configuration, description, end date or folder; current values are a no-op (R47)."""
@@ -424,16 +425,15 @@ def _apply_update(
     before: Entitlement,
     config_id: int | None,
     description: str | None,
-    end: EndChange | None,
+    end: RequestedEnd | None,
     folder_path: str | None,
     now: datetime,
 ) -> None:
     program = load_program(conn, before.program_serial)
     new_end = None
-    # An end equal to the current one is no change: a client echoing a Follow Program
-    # entitlement's end date back must not turn it into a User Defined one.
-    if end is not None and not (end.at is not None and end.at == before.end_at):
-        resolved = rules.resolve_end(end.at, now, program.end_at)
+    tz = program.timezone
+    if end is not None and not end.names(before.end_at, before.termination_mode, tz):
+        resolved = end.resolve(tz, now, program.end_at)
         if resolved != (before.end_at, before.termination_mode):
             new_end = resolved
     new_config = None
@@ -550,7 +550,7 @@ def stop(rt: Runtime, actor: Actor, serials: Sequence[str]) -> list[Outcome]:
 
 
 def reactivate(
-    rt: Runtime, actor: Actor, serials: Sequence[str], end: EndChange | None = None
+    rt: Runtime, actor: Actor, serials: Sequence[str], end: RequestedEnd | None = None
 ) -> list[Outcome]:
     """Reactivate STOPPED entitlements, charged from today (R16); optional end date (R48)."""
     return _change_status(rt, actor, serials, Status.ACTIVE, end)
@@ -561,7 +561,7 @@ def _change_status(
     actor: Actor,
     serials: Sequence[str],
     target: Status,
-    end: EndChange | None,
+    end: RequestedEnd | None,
 ) -> list[Outcome]:
     """One transaction for the whole selection; each serial succeeds or says why not.
 
@@ -570,57 +570,68 @@ def _change_status(
     actor.require_write()
     if not serials:
         raise InvalidInput("name at least one serial number")
-    if len(serials) > rt.settings.max_bulk_serials:
-        raise LimitExceeded(f"at most {rt.settings.max_bulk_serials} serials per bulk action")
+    rt.settings.selection_limits.check(Selection.STATUS, len(serials))
     with write(rt) as conn:
-        facts = ProgramFacts(rt, rt.now())
-        records = load_records(rt, conn, actor, serials, for_update=True, facts=facts)
-        now = facts.now = rt.now()  # read under the lock, so events follow the commit order
-        rules.check_same_product_type(r.view() for r in records)
-        outcomes: list[Outcome] = []
-        changed: list[str] = []
-        for record in records:
-            try:
-                _check_status_change(rt, facts.program(conn, record.program_serial), record, target)
-                if target is Status.ACTIVE and end is not None:
-                    # Checked now so a bad date fails this serial before anything changes.
-                    program = facts.program(conn, record.program_serial)
-                    rules.resolve_end(end.at, now, program.end_at)
-            except PointflexError as exc:
-                outcomes.append(Outcome(record.serial, record, exc))
-                continue
-            changed.append(record.serial)
-            outcomes.append(Outcome(record.serial, None, None))
-        _set_status(conn, actor, changed, target, now)
-        if target is Status.ACTIVE and end is not None and changed:
-            # The termination mode chosen on reactivation (R48) applies to the now ACTIVE row.
-            for record in load_records(rt, conn, actor, changed):
-                _apply_update(rt, conn, actor, record, None, None, end, None, now)
-            fresh = {r.serial: r for r in load_records(rt, conn, actor, changed)}
-        else:
-            # Only the status moved: the new record follows from the old one, no reload.
-            moved = set(changed)
-            fresh = {
-                r.serial: _with_status(facts, conn, r, target) for r in records if r.serial in moved
+        return change_status_in(rt, conn, actor, serials, target, end)
+
+
+def change_status_in(
+    rt: Runtime,
+    conn: Connection,
+    actor: Actor,
+    serials: Sequence[str],
+    target: Status,
+    end: RequestedEnd | None,
+) -> list[Outcome]:
+    """``_change_status`` within the caller's transaction (bulk actions resolve it there)."""
+    facts = ProgramFacts(rt, rt.now())
+    records = load_records(rt, conn, actor, serials, for_update=True, facts=facts)
+    now = facts.now = rt.now()  # read under the lock, so events follow the commit order
+    rules.check_same_product_type(r.view() for r in records)
+    outcomes: list[Outcome] = []
+    changed: list[str] = []
+    for record in records:
+        try:
+            _check_status_change(rt, facts.program(conn, record.program_serial), record, target)
+            if target is Status.ACTIVE and end is not None:
+                # Checked now so a bad date fails this serial before anything changes.
+                program = facts.program(conn, record.program_serial)
+                end.resolve(program.timezone, now, program.end_at)
+        except PointflexError as exc:
+            outcomes.append(Outcome(record.serial, record, exc))
+            continue
+        changed.append(record.serial)
+        outcomes.append(Outcome(record.serial, None, None))
+    _set_status(conn, actor, changed, target, now)
+    if target is Status.ACTIVE and end is not None and changed:
+        # The termination mode chosen on reactivation (R48) applies to the now ACTIVE row.
+        for record in load_records(rt, conn, actor, changed):
+            _apply_update(rt, conn, actor, record, None, None, end, None, now)
+        fresh = {r.serial: r for r in load_records(rt, conn, actor, changed)}
+    else:
+        # Only the status moved: the new record follows from the old one, no reload.
+        moved = set(changed)
+        fresh = {
+            r.serial: _with_status(facts, conn, r, target) for r in records if r.serial in moved
+        }
+    action = "entitlement.stop" if target is Status.STOPPED else "entitlement.reactivate"
+    audit_many(
+        conn,
+        actor,
+        now,
+        action,
+        (
+            {
+                "object_type": "entitlement",
+                "object_id": r.serial,
+                "account_id": r.account_id,
+                "before": {"status": r.status.value},
+                "after": {"status": target.value},
             }
-        action = "entitlement.stop" if target is Status.STOPPED else "entitlement.reactivate"
-        audit_many(
-            conn,
-            actor,
-            now,
-            action,
-            (
-                {
-                    "object_type": "entitlement",
-                    "object_id": r.serial,
-                    "account_id": r.account_id,
-                    "before": {"status": r.status.value},
-                    "after": {"status": target.value},
-                }
-                for r in records
-                if r.serial in fresh
-            ),
-        )
+            for r in records
+            if r.serial in fresh
+        ),
+    )
     return [o if o.error else Outcome(o.serial, fresh[o.serial], None) for o in outcomes]
 
 
@@ -692,28 +703,34 @@ def remove_hardware(rt: Runtime, actor: Actor, serials: Sequence[str]) -> list[s
     """Remove STOPPED/EXPIRED hardware from management, all or nothing; history stays (R41)."""
     actor.require_write()
     wanted = [s.strip().upper() for s in serials if s and s.strip()]
+    rt.settings.selection_limits.check(Selection.REMOVE, len(wanted))
     with write(rt) as conn:
-        records = load_records(rt, conn, actor, wanted, for_update=True)
-        now = rt.now()  # read under the lock, so events follow the commit order
-        rules.check_removable([r.view() for r in records])
-        rules.check_same_product_type(r.view() for r in records)  # R60: one product type
-        for part in chunks(wanted):
-            conn.execute(update(E).where(E.c.serial.in_(part)).values(removed_at=now))
-        record_events(conn, wanted, EventKind.REMOVED, now, actor)
-        audit_many(
-            conn,
-            actor,
-            now,
-            "entitlement.remove",
-            (
-                {
-                    "object_type": "entitlement",
-                    "object_id": r.serial,
-                    "account_id": r.account_id,
-                    "before": {"status": r.status.value},
-                    "after": {"removed": True},
-                }
-                for r in records
-            ),
-        )
+        return remove_in(rt, conn, actor, wanted)
+
+
+def remove_in(rt: Runtime, conn: Connection, actor: Actor, wanted: list[str]) -> list[str]:
+    """``remove_hardware`` within the caller's transaction (bulk actions resolve it there)."""
+    records = load_records(rt, conn, actor, wanted, for_update=True)
+    now = rt.now()  # read under the lock, so events follow the commit order
+    rules.check_removable([r.view() for r in records])
+    rules.check_same_product_type(r.view() for r in records)  # R60: one product type
+    for part in chunks(wanted):
+        conn.execute(update(E).where(E.c.serial.in_(part)).values(removed_at=now))
+    record_events(conn, wanted, EventKind.REMOVED, now, actor)
+    audit_many(
+        conn,
+        actor,
+        now,
+        "entitlement.remove",
+        (
+            {
+                "object_type": "entitlement",
+                "object_id": r.serial,
+                "account_id": r.account_id,
+                "before": {"status": r.status.value},
+                "after": {"removed": True},
+            }
+            for r in records
+        ),
+    )
     return wanted

@@ -20,7 +20,9 @@ from sqlalchemy import Connection, Select, insert, select, update
 from pointflex.bootstrap import Runtime
 from pointflex.domain import scheduling
 from pointflex.domain.catalog import FormFactor
-from pointflex.domain.dates import day_start, local_day
+from pointflex.domain.dates import local_day
+from pointflex.domain.ends import FOLLOW_PROGRAM, RequestedEnd
+from pointflex.domain.entitlements import Selection
 from pointflex.errors import Duplicate, NotFound, PointflexError
 from pointflex.services.context import Actor, audit, read, write
 from pointflex.services.entitlements import (
@@ -71,7 +73,7 @@ def schedule_hardware(
 ) -> list[ScheduledActivation]:
     """Schedule up to 1,000 device serials for activation on ``start_date`` (R38, R39)."""
     actor.require_write()
-    wanted = check_hardware_serials(serials, scheduling.MAX_SCHEDULED_SERIALS)
+    wanted = check_hardware_serials(serials, rt.settings.selection_limits, Selection.SCHEDULE)
     text, folder = check_description(description), normalise_folder(folder_path)
     now = rt.now()
     with write(rt) as conn:
@@ -232,23 +234,23 @@ def _activate_group(
     members: list[Any],
     summary: ActivationSummary,
 ) -> None:
-    end_at = None if end is None else day_start(end, program.timezone)
+    wanted = FOLLOW_PROGRAM if end is None else RequestedEnd.on_day(end)
     try:
-        _create(rt, config_id, end_at, members)
+        _create(rt, config_id, wanted, members)
         summary.created += len(members)
         return
     except PointflexError:
         pass  # one bad serial must not hold back the others: retry them one by one
     for member in members:
         try:
-            _create(rt, config_id, end_at, [member])
+            _create(rt, config_id, wanted, [member])
             summary.created += 1
         except PointflexError as exc:
             _fail(rt, member, str(exc))
             summary.failed += 1
 
 
-def _create(rt: Runtime, config_id: int, end_at: datetime | None, members: list[Any]) -> None:
+def _create(rt: Runtime, config_id: int, end: RequestedEnd, members: list[Any]) -> None:
     actor = Actor(name=f"scheduled:{members[0].created_by}")
     with write(rt) as conn:
         serials = [m.serial for m in members]
@@ -256,7 +258,7 @@ def _create(rt: Runtime, config_id: int, end_at: datetime | None, members: list[
             part = serials[start : start + rt.settings.max_serials_per_request]
             first = members[0]
             insert_hardware(
-                rt, conn, actor, config_id, part, end_at, first.description, first.folder_path
+                rt, conn, actor, config_id, part, end, first.description, first.folder_path
             )
         conn.execute(
             update(S)

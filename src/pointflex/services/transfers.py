@@ -8,13 +8,14 @@ from datetime import datetime
 from sqlalchemy import Connection, select, update
 
 from pointflex.bootstrap import Runtime
-from pointflex.domain.entitlements import EventKind, Status, TokenStatus
-from pointflex.errors import InvalidInput, InvalidState, LimitExceeded, NotFound, WrongProductType
+from pointflex.domain.entitlements import EventKind, Selection, Status, TokenStatus
+from pointflex.errors import InvalidInput, InvalidState, NotFound, WrongProductType
 from pointflex.services.accounts import get_account
 from pointflex.services.configs import Config, insert_config, load_config, visible_config
 from pointflex.services.context import Actor, audit, audit_many, write
 from pointflex.services.entitlement_views import Entitlement, load_records
 from pointflex.services.lifecycle import record_events
+from pointflex.services.programs import visible_program
 from pointflex.store.sql import chunks
 from pointflex.store.tables import configurations, entitlements
 
@@ -30,19 +31,28 @@ def transfer(
     source_account_id: int | None = None,
     source_config_id: int | None = None,
     target_config_id: int | None = None,
+    source_program_serial: str | None = None,
 ) -> list[Entitlement]:
-    """Move serials to another account of the same organisation, keeping their history."""
+    """Move serials to another account of the same organisation, keeping their history.
+
+    The sources named (account, configuration, program) are checked on the locked rows, in
+    the transaction that moves them.
+    """
     actor.require_write()
     wanted = [s.strip().upper() for s in serials if s and s.strip()]
     if not wanted:
         raise InvalidInput("serialNumbers must name at least one serial")
-    if len(wanted) > rt.settings.max_serials_per_request:
-        raise LimitExceeded(f"at most {rt.settings.max_serials_per_request} serials per transfer")
+    rt.settings.selection_limits.check(Selection.TRANSFER, len(wanted))
     actor.require_account(target_account_id)
     with write(rt) as conn:
         records = load_records(rt, conn, actor, wanted, for_update=True)
         now = rt.now()  # read under the lock, so events follow the commit order
-        _check_sources(records, source_account_id, source_config_id)
+        program = (
+            None
+            if source_program_serial is None
+            else visible_program(conn, actor, source_program_serial).serial
+        )
+        _check_sources(records, source_account_id, source_config_id, program)
         target = get_account(conn, target_account_id)
         for record in records:
             if get_account(conn, record.account_id).organization_id != target.organization_id:
@@ -89,9 +99,14 @@ def transfer(
 
 
 def _check_sources(
-    records: Sequence[Entitlement], account_id: int | None, config_id: int | None
+    records: Sequence[Entitlement],
+    account_id: int | None,
+    config_id: int | None,
+    program_serial: str | None,
 ) -> None:
     for record in records:
+        if program_serial is not None and record.program_serial != program_serial:
+            raise InvalidInput(f"{record.serial} is not in program {program_serial}")
         if account_id is not None and record.account_id != account_id:
             raise InvalidInput(f"{record.serial} is not in source account {account_id}")
         if config_id is not None and record.config_id != config_id:

@@ -17,7 +17,6 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import date
-from enum import StrEnum
 from typing import IO, Any
 from urllib.parse import urlencode
 
@@ -25,21 +24,19 @@ from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
-from pointflex.domain import entitlements as rules
-from pointflex.domain.dates import PACIFIC, day_start
+from pointflex.domain.ends import FOLLOW_PROGRAM, RequestedEnd
 from pointflex.domain.entitlements import Status
 from pointflex.errors import InvalidInput, PointflexError
-from pointflex.services import entitlements
 from pointflex.services.asset_table import (
     PAGE_SIZE,
     SortKey,
     asset_page,
     config_options,
-    resolve_selection,
 )
+from pointflex.services.bulk_actions import BulkAction, apply_bulk, preview_bulk
 from pointflex.services.context import Actor
 from pointflex.services.entitlement_views import Entitlement, EntitlementFilter
-from pointflex.services.entitlements import EndChange, normalise_folder
+from pointflex.services.entitlements import normalise_folder
 from pointflex.services.exports import ExportFormat, export_entitlements, export_filename
 from pointflex.web.deps import portal_actor, require_write, runtime
 from pointflex.web.render import render
@@ -51,13 +48,11 @@ STATUSES = [s.value for s in Status]
 CHUNK = 64 * 1024
 
 
-class Action(StrEnum):
-    STOP = "stop"
-    REACTIVATE = "reactivate"
-    REMOVE = "remove"
-
-
-ACTION_LABELS = {Action.STOP: "Stop", Action.REACTIVATE: "Reactivate", Action.REMOVE: "Remove"}
+ACTION_LABELS = {
+    BulkAction.STOP: "Stop",
+    BulkAction.REACTIVATE: "Reactivate",
+    BulkAction.REMOVE: "Remove",
+}
 
 
 @dataclass(frozen=True)
@@ -204,26 +199,11 @@ async def _selection(request: Request) -> Selection:
     return Selection(serials, form.get("all") == "1", TableQuery.from_mapping(form))
 
 
-def _limit(request: Request, action: Action) -> int:
-    return (
-        rules.MAX_REMOVE if action is Action.REMOVE else runtime(request).settings.max_bulk_serials
-    )
-
-
-def _check(action: Action, records: list[Entitlement]) -> None:
-    """What refuses the whole selection before anything changes (R60, R41)."""
-    if not records:
-        raise InvalidInput("select at least one entitlement")
-    rules.check_same_product_type(r.view() for r in records)
-    if action is Action.REMOVE:
-        rules.check_removable([r.view() for r in records])
-
-
 @router.post("/assets/confirm")
 async def confirm(request: Request, actor: Actor = Depends(require_write)) -> Response:
     form = await request.form()
     try:
-        action = Action(str(form.get("action", "")))
+        action = BulkAction(str(form.get("action", "")))
     except ValueError:
         raise InvalidInput("unknown action") from None
     selection = await _selection(request)
@@ -231,14 +211,13 @@ async def confirm(request: Request, actor: Actor = Depends(require_write)) -> Re
     records: list[Entitlement] = []
     try:
         records = await _run(
-            resolve_selection,
+            preview_bulk,
             runtime(request),
             actor,
+            action,
             selection.serials,
             selection.entitlement_filter(),
-            limit=_limit(request, action),
         )
-        _check(action, records)
     except PointflexError as exc:
         refusal = exc.message
     return render(
@@ -262,24 +241,22 @@ class Result:
     reason: str = ""
 
 
-def _end_change(form: Any, records: list[Entitlement]) -> EndChange | None:
-    mode = str(form.get("mode", "follow"))
-    if mode != "user":
-        return EndChange(None)
-    text = str(form.get("end_date", "")).strip()
+def _requested_end(form: Any) -> RequestedEnd:
+    """The reactivation dialog's termination mode; a date is 00:00 of that day in each
+    entitlement's own program time zone (resolved by the service, P11)."""
+    if str(form.get("mode", "follow")) != "user":
+        return FOLLOW_PROGRAM
     try:
-        wanted = date.fromisoformat(text)
+        return RequestedEnd.on_day(date.fromisoformat(str(form.get("end_date", "")).strip()))
     except ValueError:
         raise InvalidInput("choose an expiration date for User Defined") from None
-    tz = records[0].timezone if records else PACIFIC
-    return EndChange(day_start(wanted, tz))
 
 
 @router.post("/assets/apply")
 async def apply(request: Request, actor: Actor = Depends(require_write)) -> Response:
     form = await request.form()
     try:
-        action = Action(str(form.get("action", "")))
+        action = BulkAction(str(form.get("action", "")))
     except ValueError:
         raise InvalidInput("unknown action") from None
     selection = await _selection(request)
@@ -287,26 +264,11 @@ async def apply(request: Request, actor: Actor = Depends(require_write)) -> Resp
     results: list[Result] = []
     refusal: str | None = None
     try:
-        records = await _run(
-            resolve_selection,
-            rt,
-            actor,
-            selection.serials,
-            selection.entitlement_filter(),
-            limit=_limit(request, action),
+        end = _requested_end(form) if action is BulkAction.REACTIVATE else None
+        outcomes = await _run(
+            apply_bulk, rt, actor, action, selection.serials, selection.entitlement_filter(), end
         )
-        _check(action, records)
-        serials = [r.serial for r in records]
-        if action is Action.REMOVE:
-            removed = await _run(entitlements.remove_hardware, rt, actor, serials)
-            results = [Result(s, True) for s in removed]
-        else:
-            if action is Action.STOP:
-                outcomes = await _run(entitlements.stop, rt, actor, serials)
-            else:
-                end = _end_change(form, records)
-                outcomes = await _run(entitlements.reactivate, rt, actor, serials, end)
-            results = [Result(o.serial, o.ok, o.error.message if o.error else "") for o in outcomes]
+        results = [Result(o.serial, o.ok, o.error.message if o.error else "") for o in outcomes]
     except PointflexError as exc:
         refusal = exc.message
     return render(

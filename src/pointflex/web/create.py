@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
 
 from fastapi import APIRouter, Depends, Form, Request, Response
 
 from pointflex.bootstrap import Runtime
 from pointflex.domain.catalog import FormFactor, ProductType
-from pointflex.domain.dates import parse_wire_datetime, parse_wire_day
-from pointflex.domain.scheduling import MAX_SCHEDULED_SERIALS
+from pointflex.domain.dates import parse_wire_day
+from pointflex.domain.ends import FOLLOW_PROGRAM, RequestedEnd
+from pointflex.domain.entitlements import Selection
 from pointflex.errors import PointflexError
 from pointflex.services import configs, entitlements
 from pointflex.services.configs import Config
@@ -67,15 +67,6 @@ def choices(rt: Runtime, actor: Actor) -> dict[str, list[ConfigChoice]]:
             product = rt.catalog.product(config.product_type_id)
             found[by_factor[product.form_factor]].append(ConfigChoice(config, product))
     return found
-
-
-def end_instant(rt: Runtime, actor: Actor, config_id: int, text: str) -> datetime | None:
-    """The end date field: empty is Follow Program; a date is midnight in the program's zone."""
-    if not text.strip():
-        return None
-    config = configs.get_config(rt, actor, config_id)
-    zones = {p.serial: p.timezone for p in list_programs(rt, actor)}
-    return parse_wire_datetime(text, zones[config.program_serial])
 
 
 def split_serials(text: str) -> tuple[list[str], list[str]]:
@@ -156,7 +147,7 @@ def create_vm(
             config_id=chosen,
             count=number,
             description=description,
-            end_at=end_instant(rt, actor, chosen, end_date),
+            end=RequestedEnd.parse(end_date) or FOLLOW_PROGRAM,
             folder_path=folder,
             skip_pending=bool(skip_pending),
         )
@@ -183,7 +174,8 @@ def create_hardware(
         outcome.error = "Nothing was created: correct the serial numbers below."
         return _page(request, actor, outcome)
     # R38: up to 100 serials at once, or 1,000 when their activation is scheduled.
-    limit = MAX_SCHEDULED_SERIALS if start_date.strip() else rt.settings.max_serials_per_request
+    kind = Selection.SCHEDULE if start_date.strip() else Selection.CREATE
+    limit = rt.settings.selection_limits.of(kind)
     if len(wanted) > limit:
         outcome.error = (
             f"At most {limit} serial numbers at a time (R38); {len(wanted)} were pasted. "
@@ -209,7 +201,7 @@ def create_hardware(
                 actor,
                 config_id=chosen,
                 serials=wanted,
-                end_at=end_instant(rt, actor, chosen, end_date),
+                end=RequestedEnd.parse(end_date) or FOLLOW_PROGRAM,
                 description=description,
                 folder_path=folder,
             )
@@ -247,7 +239,7 @@ def create_cloud(
             rt,
             actor,
             config_id=chosen,
-            end_at=end_instant(rt, actor, chosen, end_date),
+            end=RequestedEnd.parse(end_date) or FOLLOW_PROGRAM,
             description=description,
             folder_path=folder,
         )

@@ -13,13 +13,13 @@ from typing import Any
 from fastapi import APIRouter, Depends, Form, Request, Response
 
 from pointflex.domain.catalog import FormFactor
-from pointflex.domain.dates import day_start, local_day
+from pointflex.domain.dates import local_day
+from pointflex.domain.ends import FOLLOW_PROGRAM, RequestedEnd
 from pointflex.domain.entitlements import REACTIVATABLE, Status, TerminationMode
 from pointflex.errors import InvalidDate, PointflexError
 from pointflex.services import entitlements
 from pointflex.services.context import Actor
 from pointflex.services.entitlement_details import Details, entitlement_details
-from pointflex.services.entitlements import EndChange
 from pointflex.web.deps import portal_actor, require_write, runtime
 from pointflex.web.flash import Level, flash, redirect
 from pointflex.web.render import render
@@ -88,26 +88,18 @@ def details_page(
     )
 
 
-def _end_change(
-    request: Request, actor: Actor, serial: str, mode: str, end_date: str
-) -> EndChange | None:
+def _requested_end(mode: str, end_date: str) -> RequestedEnd:
     """The termination mode of a form: Follow Program, or User Defined at 00:00 of the date
-    in the program's time zone (P11)."""
+    in the program's time zone (P11; resolved by the service, where the date shown sent back
+    is no change)."""
     if mode == FOLLOW:
-        return EndChange(None)
+        return FOLLOW_PROGRAM
     if mode != USER_DEFINED:
         raise InvalidDate("choose a termination mode")
     try:
-        wanted = date.fromisoformat(end_date.strip())
+        return RequestedEnd.on_day(date.fromisoformat(end_date.strip()))
     except ValueError:
         raise InvalidDate("enter the expiration date (YYYY-MM-DD) for User Defined") from None
-    record = entitlement_details(runtime(request), actor, serial).record
-    if (
-        record.termination_mode is TerminationMode.USER_DEFINED
-        and local_day(record.end_at, record.timezone) == wanted
-    ):
-        return None  # the date shown, sent back: no change (it may carry a time of day)
-    return EndChange(day_start(wanted, record.timezone))
 
 
 def _refused(request: Request, exc: PointflexError) -> None:
@@ -144,7 +136,7 @@ def reactivate(
 ) -> Response:
     rt = runtime(request)
     try:
-        end = _end_change(request, actor, serial, termination_mode, end_date)
+        end = _requested_end(termination_mode, end_date)
         (outcome,) = entitlements.reactivate(rt, actor, [serial], end=end)
         if outcome.error is not None:
             raise outcome.error
@@ -173,11 +165,7 @@ def modify(
     actor: Actor = Depends(require_write),
 ) -> Response:
     try:
-        end = (
-            _end_change(request, actor, serial, termination_mode, end_date)
-            if termination_mode
-            else None
-        )
+        end = _requested_end(termination_mode, end_date) if termination_mode else None
         entitlements.update_entitlement(
             runtime(request),
             actor,

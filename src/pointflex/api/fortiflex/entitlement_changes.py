@@ -17,21 +17,19 @@ from pointflex.api.envelope import ok
 from pointflex.api.fortiflex.entitlements import reply
 from pointflex.api.fortiflex.inputs import (
     documented_body,
-    optional_instant,
     optional_int,
     optional_str,
+    requested_end,
     required_int,
     required_str,
     serial_numbers,
 )
 from pointflex.bootstrap import Runtime
-from pointflex.domain.dates import format_wire
+from pointflex.domain.entitlements import Selection
 from pointflex.errors import InvalidInput
 from pointflex.services import entitlements, transfers
-from pointflex.services.context import Actor, read
-from pointflex.services.entitlement_views import load_records
-from pointflex.services.entitlements import EndChange, Outcome
-from pointflex.services.programs import visible_program
+from pointflex.services.context import Actor
+from pointflex.services.entitlements import Outcome
 
 router = APIRouter(tags=["entitlements"])
 
@@ -95,27 +93,9 @@ def update(
         serial,
         config_id=config_id,
         description=description,
-        end=_end_change(rt, actor, serial, body),
+        end=requested_end(body),
     )
     return reply([record])
-
-
-def _end_change(rt: Runtime, actor: Actor, serial: str, body: dict[str, Any]) -> EndChange | None:
-    """A new end date, or None when absent, null, "" or the end the entitlement already shows.
-
-    Clients send back what they read (OAS: "can be existing or updated values"): echoing the
-    shown end of a Follow Program entitlement must not turn it into a User Defined one.
-    """
-    text = optional_str(body, "endDate")
-    if text is None or not text.strip():
-        return None
-    with read(rt) as conn:
-        (record,) = load_records(rt, conn, actor, [serial])
-    wanted = optional_instant(body, "endDate", record.timezone)
-    assert wanted is not None
-    if format_wire(wanted, record.timezone) == format_wire(record.end_at, record.timezone):
-        return None
-    return EndChange(wanted)
 
 
 # --------------------------------------------------------------------------- status
@@ -239,7 +219,7 @@ def transfer(
 ) -> JSONResponse:
     """Both request shapes (C13): the vendor's and the community Python client's."""
     actor.require_write()
-    serials = serial_numbers(body, rt.settings.max_serials_per_request)
+    serials = serial_numbers(body, rt.settings.selection_limits.of(Selection.TRANSFER))
     if any(body.get(field) is not None for field in _VENDOR_FIELDS):
         if body.get("targetAccountId") is None:
             raise InvalidInput("targetAccountId is required")
@@ -255,14 +235,14 @@ def transfer(
         return reply(moved)
     if body.get("accountId") is None:
         raise InvalidInput("targetAccountId (or accountId, the target account) is required")
-    target = required_int(body, "accountId")
-    program_serial = required_str(body, "programSerialNumber")
-    with read(rt) as conn:
-        visible_program(conn, actor, program_serial)
-        for record in load_records(rt, conn, actor, serials):
-            if record.program_serial != program_serial:
-                raise InvalidInput(f"{record.serial} is not in program {program_serial}")
-    return reply(transfers.transfer(rt, actor, serials=serials, target_account_id=target))
+    moved = transfers.transfer(
+        rt,
+        actor,
+        serials=serials,
+        target_account_id=required_int(body, "accountId"),
+        source_program_serial=required_str(body, "programSerialNumber"),
+    )
+    return reply(moved)
 
 
 # --------------------------------------------------------------------------- removal
@@ -291,6 +271,6 @@ def remove_hardware(
 ) -> JSONResponse:
     """All or nothing (R41); the reply is the envelope with no data key (§4.10)."""
     actor.require_write()
-    serials = serial_numbers(body, rt.settings.max_serials_per_request)
+    serials = serial_numbers(body, rt.settings.selection_limits.of(Selection.REMOVE))
     entitlements.remove_hardware(rt, actor, serials)
     return ok()

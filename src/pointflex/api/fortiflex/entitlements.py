@@ -10,7 +10,6 @@ from __future__ import annotations
 import itertools
 import json
 from collections.abc import Iterator
-from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Depends
@@ -23,17 +22,18 @@ from pointflex.api.fortiflex import wire
 from pointflex.api.fortiflex.inputs import (
     documented_body,
     optional_bool,
-    optional_instant,
     optional_int,
     optional_str,
+    requested_end,
     required_day,
     required_int,
     string_list,
 )
 from pointflex.bootstrap import Runtime
+from pointflex.domain.ends import FOLLOW_PROGRAM
 from pointflex.errors import InvalidInput
 from pointflex.services import entitlements, points
-from pointflex.services.configs import program_timezone, visible_config
+from pointflex.services.configs import visible_config
 from pointflex.services.context import Actor, read
 from pointflex.services.entitlement_views import (
     Entitlement,
@@ -140,18 +140,6 @@ def _dumps(data: dict[str, Any]) -> str:
 # --------------------------------------------------------------------------- creation
 
 
-def requested_end(
-    rt: Runtime, actor: Actor, body: dict[str, Any], config_id: int
-) -> datetime | None:
-    """``endDate`` in the configuration's program time zone; null/absent/"" → None (C18)."""
-    text = optional_str(body, "endDate")
-    if text is None or not text.strip():
-        return None
-    with read(rt) as conn:
-        tz = program_timezone(conn, visible_config(conn, actor, config_id))
-    return optional_instant(body, "endDate", tz)
-
-
 class VmCreateRequest(BaseModel):
     model_config = ConfigDict(
         title="EntitlementsVmCreateRequest",
@@ -195,7 +183,7 @@ def create_vm(
         config_id=config_id,
         count=1 if count is None else count,
         description=optional_str(body, "description"),
-        end_at=requested_end(rt, actor, body, config_id),
+        end=requested_end(body) or FOLLOW_PROGRAM,
         folder_path=optional_str(body, "folderPath"),
         skip_pending=optional_bool(body, "skipPending"),
     )
@@ -240,7 +228,7 @@ def create_hardware(
         actor,
         config_id=config_id,
         serials=serials,
-        end_at=requested_end(rt, actor, body, config_id),
+        end=requested_end(body) or FOLLOW_PROGRAM,
         description=optional_str(body, "description"),
         folder_path=optional_str(body, "folderPath"),
     )
@@ -277,7 +265,7 @@ def create_cloud(
         actor,
         config_id=config_id,
         count=1 if count is None else count,
-        end_at=requested_end(rt, actor, body, config_id),
+        end=requested_end(body) or FOLLOW_PROGRAM,
         description=optional_str(body, "description"),
         folder_path=optional_str(body, "folderPath"),
     )

@@ -4,12 +4,13 @@ booleans as strings, dates in several formats; ``null`` means absent."""
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from pydantic import BaseModel
 
-from pointflex.domain.dates import PACIFIC, parse_wire_datetime, parse_wire_day
+from pointflex.domain.dates import parse_wire_day
+from pointflex.domain.ends import RequestedEnd
 from pointflex.errors import InvalidInput, LimitExceeded
 
 # Whole numbers on the wire are ids and counts; the id columns are 32-bit on PostgreSQL (and a
@@ -78,12 +79,9 @@ def optional_bool(body: dict[str, Any], field: str, default: bool = False) -> bo
     raise InvalidInput(f"{field} must be true or false")
 
 
-def optional_instant(body: dict[str, Any], field: str, tz: str = PACIFIC) -> datetime | None:
-    """``null``, absent and ``""`` all mean "not given" (spec §7, C18)."""
-    value = optional_str(body, field)
-    if value is None or not value.strip():
-        return None
-    return parse_wire_datetime(value, tz)
+def requested_end(body: dict[str, Any], field: str = "endDate") -> RequestedEnd | None:
+    """The end as written; the service resolves it in the program's time zone (C18)."""
+    return RequestedEnd.parse(optional_str(body, field))
 
 
 def required_day(body: dict[str, Any], field: str) -> date:
