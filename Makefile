@@ -46,10 +46,11 @@ test-postgres: $(STAMP) browser
 	POINTFLEX_TEST_BACKEND=postgres POINTFLEX_TEST_POSTGRES_URL=$(PG_URL) \
 		$(BIN)/pytest -q $(PYTEST_ARGS) tests/integration tests/cli tests/api tests/web tests/e2e
 
-lint: $(STAMP) ## ruff and mypy
+lint: $(STAMP) ## ruff, mypy and the import layers (import-linter)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
+	$(BIN)/lint-imports --no-cache
 
 bench: $(STAMP) ## run the benchmarks (see bench/README.md)
 	$(BIN)/python -m bench.accrual --backend sqlite --size $${SIZE:-1000000}

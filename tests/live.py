@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import uvicorn
 from fastapi import FastAPI
 
-from pointflex.api.app import create_app
+from pointflex.asgi import create_app
 
 
 @dataclass

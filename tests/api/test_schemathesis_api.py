@@ -46,7 +46,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from pointflex.api.app import FORTIFLEX_V2, create_app
+from pointflex.asgi import FORTIFLEX_V2, create_app
 from pointflex.config import Settings
 from tests.api import oas_contract as oas
 from tests.api.conftest import Api

@@ -1,4 +1,4 @@
-"""Security headers on API answers (pointflex.api.security_headers), and HSTS over https only.
+"""Security headers on API answers (pointflex.http.security_headers), and HSTS over https only.
 
 Plain-http calls go to the live uvicorn test server. It runs with uvicorn's defaults, as
 ``pointflex serve`` does: ``proxy_headers`` on and only 127.0.0.1 trusted to send
@@ -15,8 +15,8 @@ import httpx
 from starlette.types import ASGIApp
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
-from pointflex.api.app import create_app
 from pointflex.api.license.routes import KEYS_CACHE
+from pointflex.asgi import create_app
 from pointflex.bootstrap import Runtime
 from tests.api.conftest import V2, Api
 from tests.builders import world

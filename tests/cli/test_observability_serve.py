@@ -11,7 +11,7 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from pointflex.api.app import FORTIFLEX_V2
+from pointflex.asgi import FORTIFLEX_V2
 from pointflex.config import Settings
 from tests.cli.test_serve_command import Server, _start
 

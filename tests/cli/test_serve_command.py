@@ -16,7 +16,7 @@ import pytest
 import uvicorn
 from fastapi import FastAPI
 
-from pointflex.api.app import FORTIFLEX_V2
+from pointflex.asgi import FORTIFLEX_V2
 from pointflex.bootstrap import Runtime
 from pointflex.cli import serve
 from pointflex.config import Settings

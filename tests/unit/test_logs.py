@@ -14,7 +14,7 @@ import pytest
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from pointflex.api.errors import UnexpectedErrors
-from pointflex.api.request_ids import RequestIdMiddleware
+from pointflex.http.request_ids import RequestIdMiddleware
 from pointflex.observability import logs
 from pointflex.observability.requests import RequestObserver
 

@@ -8,9 +8,9 @@ from typing import Any
 from fastapi import Request
 
 from pointflex.api import json_input
-from pointflex.api.ratelimit import CALLER_KEY
 from pointflex.bootstrap import Runtime
 from pointflex.errors import InvalidInput, Unauthenticated
+from pointflex.http.caller import CALLER_KEY
 from pointflex.services import auth
 from pointflex.services.context import Actor
 

@@ -38,9 +38,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from pointflex.api.envelope import failure
 from pointflex.api.paths import normalise_path
-from pointflex.api.ratelimit import caller, runtime_of
 from pointflex.bootstrap import Runtime
 from pointflex.errors import InvalidInput, InvalidState, PointflexError
+from pointflex.http.caller import caller, runtime_of
 from pointflex.services.context import write
 from pointflex.store.tables import idempotency_keys
 

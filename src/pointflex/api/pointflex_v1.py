@@ -13,8 +13,8 @@ from fastapi.responses import JSONResponse
 
 from pointflex.api.deps import current_actor, runtime
 from pointflex.api.envelope import ok
-from pointflex.api.statement_responses import csv_download, html_page
 from pointflex.bootstrap import Runtime
+from pointflex.http.statement_responses import csv_download, html_page
 from pointflex.services import forecasts, statements
 from pointflex.services.context import Actor
 

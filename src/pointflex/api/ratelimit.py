@@ -10,8 +10,7 @@ bucket**: with N processes (``pointflex serve --workers N``, or N nodes behind a
 balancer) an API user may make up to N times the configured rate. That is the price of a check
 that costs no database round trip; set the limit per process accordingly.
 
-This module also resolves the caller once per request (:func:`caller`): the API user behind the
-bearer token, kept in the ASGI scope for the idempotency middleware further in.
+The caller is resolved once per request by :func:`pointflex.http.caller.caller`.
 """
 
 from __future__ import annotations
@@ -22,56 +21,16 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from pointflex.api.envelope import failure
 from pointflex.api.paths import normalise_path
 from pointflex.bootstrap import Runtime
-from pointflex.errors import Throttled, Unauthenticated
-from pointflex.services import auth
-from pointflex.services.context import Actor
+from pointflex.errors import Throttled
+from pointflex.http.caller import caller, runtime_of
 
-CALLER_KEY = "pointflex.caller"  # scope key: the Actor behind the bearer token, or None
 LIMITED_PREFIX = "/ES/api/"
 MAX_BUCKETS = 10_000  # past this many users, full (idle) buckets are forgotten
-
-
-def runtime_of(scope: Scope) -> Runtime:
-    rt: Runtime = scope["app"].state.runtime
-    return rt
-
-
-def bearer_token(scope: Scope) -> str | None:
-    for name, value in scope.get("headers", ()):
-        if name == b"authorization":
-            text: str = value.decode("latin-1")
-            scheme, _, token = text.partition(" ")
-            if scheme.lower() == "bearer" and token.strip():
-                return token.strip()
-            return None
-    return None
-
-
-async def caller(scope: Scope) -> Actor | None:
-    """The API user behind ``Authorization: Bearer``, looked up once per request.
-
-    None when there is no usable token: the route itself then answers 401 (spec §2.5).
-    """
-    if CALLER_KEY in scope:
-        found: Actor | None = scope[CALLER_KEY]
-        return found
-    token = bearer_token(scope)
-    actor: Actor | None = None
-    if token is not None:
-        rt = runtime_of(scope)
-        request_id = scope.get("state", {}).get("request_id")
-        try:
-            actor = await run_in_threadpool(auth.authenticate, rt, token, request_id)
-        except Unauthenticated:
-            actor = None
-    scope[CALLER_KEY] = actor
-    return actor
 
 
 @dataclass

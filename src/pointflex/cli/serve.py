@@ -30,7 +30,7 @@ MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"  # as pointflex.observability.metrics
 
 def app_factory() -> FastAPI:
     """The application built from ``POINTFLEX_*`` settings; what each worker process runs."""
-    from pointflex.api.app import create_app  # the web stack loads only when serving
+    from pointflex.asgi import create_app  # the web stack loads only when serving
 
     settings = load_settings()
     setup_logging(settings)  # in each worker process: logging is per process

@@ -1,7 +1,7 @@
 """Logging for ``pointflex serve``: one line per event, JSON (default) or ``key=value`` text.
 
 Every line carries the request id of the request it belongs to (the ``X-Request-ID`` the
-client sent or the one :class:`~pointflex.api.request_ids.RequestIdMiddleware` made), taken
+client sent or the one :class:`~pointflex.http.request_ids.RequestIdMiddleware` made), taken
 from a context variable set by the request middleware; so an unexpected error logged by the
 API's or the portal's error handler can be matched with the request line that follows it.
 

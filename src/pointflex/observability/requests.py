@@ -1,6 +1,6 @@
 """Per request: the HTTP metrics and one log line (request id, route, status, duration).
 
-A plain ASGI middleware (as :mod:`pointflex.api.request_ids`): it only watches the answer's
+A plain ASGI middleware (as :mod:`pointflex.http.request_ids`): it only watches the answer's
 start message go by, so streamed answers (exports) are passed on as they come, never held.
 It sits inside the request-id middleware, whose id it logs, and outside the rate limiter,
 whose look-up of the API user it reuses: it adds no database query of its own.
@@ -14,17 +14,17 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from pointflex.api.ratelimit import CALLER_KEY
+from pointflex.http.caller import CALLER_KEY
+from pointflex.http.paths import OPS_PATHS
 from pointflex.observability import metrics
 from pointflex.observability.logs import ACCESS_LOGGER, request_id_var
 from pointflex.services.sessions import SignedIn
-from pointflex.web.paths import OPS_PATHS
 
 log = logging.getLogger(ACCESS_LOGGER)
 
 # Probes and scrapes: not counted in the request metrics, and logged at DEBUG only, so a probe
 # every few seconds neither drowns the log nor skews the latency figures.
-# (The paths themselves are listed once, in pointflex.web.paths.)
+# (The paths themselves are listed once, in pointflex.http.paths.)
 
 
 class RequestObserver:

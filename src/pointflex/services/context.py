@@ -13,8 +13,8 @@ from sqlalchemy import Connection, insert
 
 from pointflex.bootstrap import Runtime
 from pointflex.errors import Forbidden, NotFound
-from pointflex.store.db import WRITE_OPTION
 from pointflex.store.tables import audit_log
+from pointflex.store.transactions import read_transaction, write_transaction
 
 
 @dataclass(frozen=True)
@@ -52,16 +52,14 @@ SYSTEM = Actor(name="system")
 @contextmanager
 def write(runtime: Runtime) -> Iterator[Connection]:
     """One write transaction (BEGIN IMMEDIATE on SQLite)."""
-    with runtime.engine.connect() as conn:
-        conn = conn.execution_options(**{WRITE_OPTION: True})
-        with conn.begin():
-            yield conn
+    with write_transaction(runtime.engine) as conn:
+        yield conn
 
 
 @contextmanager
 def read(runtime: Runtime) -> Iterator[Connection]:
     """One consistent read transaction."""
-    with runtime.engine.connect() as conn, conn.begin():
+    with read_transaction(runtime.engine) as conn:
         yield conn
 
 

@@ -36,8 +36,8 @@ from sqlalchemy import Connection, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from pointflex.bootstrap import Runtime
-from pointflex.services.context import read, write
 from pointflex.store.tables import signing_keys
+from pointflex.store.transactions import read_transaction, write_transaction
 from pointflex_verify import ALGORITHM, b64url_encode, signed_message
 
 K = signing_keys
@@ -107,7 +107,7 @@ class KeyRing:
     def public_keys(self) -> list[PublicKey]:
         """Every key, active and retired, oldest first (what ``keys.json`` publishes)."""
         self.active()  # an installation always publishes at least its first key
-        with read(self._rt) as conn:
+        with read_transaction(self._rt.engine) as conn:
             # Oldest first; of keys made in the same instant, the retired one first.
             order = (K.c.created_at, K.c.retired_at.is_(None), K.c.kid)
             rows = conn.execute(select(K).order_by(*order)).all()
@@ -117,7 +117,7 @@ class KeyRing:
         """Retire the active key and make a new one; returns the new key."""
         for _ in range(_ATTEMPTS):
             try:
-                with write(self._rt) as conn:
+                with write_transaction(self._rt.engine) as conn:
                     now = self._rt.now()
                     conn.execute(update(K).where(K.c.retired_at.is_(None)).values(retired_at=now))
                     created = self._insert(conn, now)
@@ -131,14 +131,14 @@ class KeyRing:
 
     def _load_active(self) -> SigningKey:
         for _ in range(_ATTEMPTS):
-            with read(self._rt) as conn:
+            with read_transaction(self._rt.engine) as conn:
                 row = conn.execute(
                     select(K).where(K.c.algorithm == ALGORITHM, K.c.retired_at.is_(None))
                 ).first()
             if row is not None:
                 return self._open(row)
             try:
-                with write(self._rt) as conn:
+                with write_transaction(self._rt.engine) as conn:
                     # Re-checked under the write lock: on SQLite another process may have
                     # written the first key between the read above and this transaction.
                     exists = conn.execute(

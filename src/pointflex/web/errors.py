@@ -16,9 +16,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from pointflex.errors import PointflexError, Throttled, Unauthenticated
+from pointflex.http.paths import is_portal_path
 from pointflex.web.deps import LoginRequired
 from pointflex.web.flash import Flash, Level
-from pointflex.web.paths import is_portal_path
 from pointflex.web.render import ENV, render
 
 log = logging.getLogger("pointflex.web")

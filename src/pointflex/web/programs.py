@@ -13,10 +13,10 @@ from decimal import Decimal
 
 from fastapi import APIRouter, Depends, Request, Response
 
-from pointflex.api.statement_responses import csv_download, html_page
 from pointflex.bootstrap import Runtime
 from pointflex.domain.programs import LedgerKind
 from pointflex.errors import NotFound
+from pointflex.http.statement_responses import csv_download, html_page
 from pointflex.services import points as points_service
 from pointflex.services import statements
 from pointflex.services.context import Actor

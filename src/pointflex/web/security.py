@@ -2,15 +2,15 @@
 
 The CSP allows only this site's own scripts, styles and images: no inline script or style,
 no framing. The APIs (/ES/api, /api, /.well-known) answer JSON and get theirs from
-pointflex.api.security_headers; Strict-Transport-Security is added, as there, over https only.
+pointflex.http.security_headers; Strict-Transport-Security is added, as there, over https only.
 """
 
 from __future__ import annotations
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from pointflex.api.security_headers import add_missing, hsts
-from pointflex.web.paths import is_portal_path
+from pointflex.http.paths import is_portal_path
+from pointflex.http.security_headers import add_missing, hsts
 
 CSP = (
     "default-src 'self'; base-uri 'self'; form-action 'self'; "
@@ -37,7 +37,7 @@ class SecurityHeaders:
             await self.app(scope, receive, send)
             return
         static = scope["path"].startswith("/static/")
-        # HSTS only over https (see pointflex.api.security_headers for proxies).
+        # HSTS only over https (see pointflex.http.security_headers for proxies).
         extra = HEADERS + hsts(scope) + (() if static else (NO_STORE,))
 
         async def add_headers(message: Message) -> None:

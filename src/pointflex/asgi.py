@@ -21,10 +21,10 @@ from pointflex.api.idempotency import IdempotencyMiddleware
 from pointflex.api.license import routes as licence_routes
 from pointflex.api.paths import FORTIFLEX_V2, PathNormaliser
 from pointflex.api.ratelimit import RateLimitMiddleware
-from pointflex.api.request_ids import RequestIdMiddleware
-from pointflex.api.security_headers import ApiSecurityHeaders
 from pointflex.bootstrap import Runtime
 from pointflex.config import Settings
+from pointflex.http.request_ids import RequestIdMiddleware
+from pointflex.http.security_headers import ApiSecurityHeaders
 from pointflex.observability import routes as observability
 from pointflex.observability.requests import RequestObserver
 from pointflex.web import routes as portal

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from pointflex.web.paths import is_api_path
+from pointflex.http.paths import is_api_path
 
 HEADERS = (
     (b"x-content-type-options", b"nosniff"),
