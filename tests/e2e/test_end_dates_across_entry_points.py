@@ -126,48 +126,58 @@ def in_a_month(hour: str = "") -> str:
     return f"{day.isoformat()} {hour}".strip()
 
 
-def create_three_ways(
-    live: Runtime,
-    settings: Settings,
-    flex: Flex,
-    portal: PortalForms,
-    zone: Zone,
-    written: str,
-    tag: str,
-) -> dict[str, tuple[datetime, TerminationMode]]:
-    """One VM per entry point with ``written`` as its end date ("" is Follow Program)."""
-    flex.call(
-        "entitlements/vm/create",
-        {"configId": zone.config_id, "count": 1, "description": f"api {tag}", "endDate": written},
-    )
-    args = ["entitlements", "create-vm", "--config-id", str(zone.config_id)]
-    run_cli(
-        settings, *args, "--description", f"cli {tag}", *(["--end-date", written] * bool(written))
-    )
-    portal.post(
-        "/create/vm",
-        {
-            "config_id": str(zone.config_id),
-            "count": "1",
-            "description": f"portal {tag}",
-            "end_date": written,
-        },
-    )
-    return {entry: stored(live, f"{entry} {tag}") for entry in ("api", "cli", "portal")}
+@dataclass(frozen=True)
+class EntryPoints:
+    """The API, the portal and the CLI of one server, on the test's database."""
+
+    live: Runtime
+    settings: Settings
+    flex: Flex
+    portal: PortalForms
+    two: Two
+
+    def create_three_ways(
+        self, zone: Zone, written: str, tag: str
+    ) -> dict[str, tuple[datetime, TerminationMode]]:
+        """One VM per entry point with ``written`` as its end date ("" is Follow Program)."""
+        self.flex.call(
+            "entitlements/vm/create",
+            {
+                "configId": zone.config_id,
+                "count": 1,
+                "description": f"api {tag}",
+                "endDate": written,
+            },
+        )
+        args = ["entitlements", "create-vm", "--config-id", str(zone.config_id)]
+        end = ["--end-date", written] if written else []
+        run_cli(self.settings, *args, "--description", f"cli {tag}", *end)
+        self.portal.post(
+            "/create/vm",
+            {
+                "config_id": str(zone.config_id),
+                "count": "1",
+                "description": f"portal {tag}",
+                "end_date": written,
+            },
+        )
+        return {e: stored(self.live, f"{e} {tag}") for e in ("api", "cli", "portal")}
+
+
+@pytest.fixture
+def entry(
+    live: Runtime, settings: Settings, server: ServeProcess, two: Two, portal: PortalForms
+) -> EntryPoints:
+    return EntryPoints(live, settings, Flex(server.base_url, two.org), portal, two)
 
 
 @pytest.mark.parametrize("written", [in_a_month(), in_a_month("10:30:00"), ""])
 def test_a_created_end_is_the_same_instant_from_every_entry_point_in_each_zone(
-    live: Runtime,
-    settings: Settings,
-    server: ServeProcess,
-    two: Two,
-    portal: PortalForms,
-    written: str,
+    entry: EntryPoints, written: str
 ) -> None:
-    flex = Flex(server.base_url, two.org)
+    live, two = entry.live, entry.two
     for zone in two.zones:
-        ends = create_three_ways(live, settings, flex, portal, zone, written, zone.tz)
+        ends = entry.create_three_ways(zone, written, zone.tz)
         assert ends["api"] == ends["cli"] == ends["portal"], (zone.tz, ends)
         end_at, mode = ends["api"]
         if written:
@@ -182,17 +192,11 @@ def test_a_created_end_is_the_same_instant_from_every_entry_point_in_each_zone(
         assert la > paris  # the same wall time comes hours later in Los Angeles
 
 
-def test_a_changed_end_is_the_same_instant_from_every_entry_point(
-    live: Runtime,
-    settings: Settings,
-    server: ServeProcess,
-    two: Two,
-    portal: PortalForms,
-) -> None:
-    flex = Flex(server.base_url, two.org)
+def test_a_changed_end_is_the_same_instant_from_every_entry_point(entry: EntryPoints) -> None:
+    live, settings, flex, portal = entry.live, entry.settings, entry.flex, entry.portal
     day = in_a_month()
-    for zone in two.zones:
-        create_three_ways(live, settings, flex, portal, zone, "", zone.tz)
+    for zone in entry.two.zones:
+        entry.create_three_ways(zone, "", zone.tz)
         api, cli, web = (
             serial_of(live, f"{entry} {zone.tz}") for entry in ("api", "cli", "portal")
         )
@@ -212,24 +216,20 @@ def test_a_changed_end_is_the_same_instant_from_every_entry_point(
 
 
 def test_a_bulk_reactivation_spanning_two_zones_ends_each_in_its_own_zone(
-    live: Runtime,
-    settings: Settings,
-    server: ServeProcess,
-    two: Two,
-    portal: PortalForms,
+    entry: EntryPoints,
 ) -> None:
-    flex = Flex(server.base_url, two.org)
+    live, settings, flex, portal = entry.live, entry.settings, entry.flex, entry.portal
     day = in_a_month()
     by_portal, by_cli = [], []
-    for zone in two.zones:
-        for entry, serials in (("portal", by_portal), ("cli", by_cli)):
+    for zone in entry.two.zones:
+        for way, serials in (("portal", by_portal), ("cli", by_cli)):
             (item,) = flex.call(
                 "entitlements/vm/create",
                 {
                     "configId": zone.config_id,
                     "count": 1,
                     "skipPending": True,
-                    "description": f"{entry} bulk {zone.tz}",
+                    "description": f"{way} bulk {zone.tz}",
                 },
             )["entitlements"]
             flex.call("entitlements/stop", {"serialNumber": item["serialNumber"]})
@@ -240,7 +240,7 @@ def test_a_bulk_reactivation_spanning_two_zones_ends_each_in_its_own_zone(
     )
     assert "data-refusal" not in reply.text, reply.text
     run_cli(settings, "entitlements", "reactivate", *by_cli, "--end-date", day)
-    for zone in two.zones:
+    for zone in entry.two.zones:
         wanted = (parse_wire_datetime(day, zone.tz), USER)
         assert stored(live, f"portal bulk {zone.tz}") == wanted
         assert stored(live, f"cli bulk {zone.tz}") == wanted

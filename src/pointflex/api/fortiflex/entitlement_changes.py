@@ -220,27 +220,24 @@ def transfer(
     """Both request shapes (C13): the vendor's and the community Python client's."""
     actor.require_write()
     serials = serial_numbers(body, rt.settings.selection_limits.of(Selection.TRANSFER))
-    if any(body.get(field) is not None for field in _VENDOR_FIELDS):
-        if body.get("targetAccountId") is None:
-            raise InvalidInput("targetAccountId is required")
-        moved = transfers.transfer(
-            rt,
-            actor,
-            serials=serials,
-            target_account_id=required_int(body, "targetAccountId"),
-            source_account_id=optional_int(body, "sourceAccountId"),
-            source_config_id=optional_int(body, "sourceConfigId"),
-            target_config_id=optional_int(body, "targetConfigId"),
+    vendor = any(body.get(field) is not None for field in _VENDOR_FIELDS)
+    target = "targetAccountId" if vendor else "accountId"
+    if body.get(target) is None:
+        raise InvalidInput(
+            "targetAccountId is required"
+            if vendor
+            else "targetAccountId (or accountId, the target account) is required"
         )
-        return reply(moved)
-    if body.get("accountId") is None:
-        raise InvalidInput("targetAccountId (or accountId, the target account) is required")
     moved = transfers.transfer(
         rt,
         actor,
         serials=serials,
-        target_account_id=required_int(body, "accountId"),
-        source_program_serial=required_str(body, "programSerialNumber"),
+        target_account_id=required_int(body, target),
+        source_account_id=optional_int(body, "sourceAccountId"),
+        source_config_id=optional_int(body, "sourceConfigId"),
+        target_config_id=optional_int(body, "targetConfigId"),
+        # The community client's shape names the program the serials must come from.
+        source_program_serial=None if vendor else required_str(body, "programSerialNumber"),
     )
     return reply(moved)
 
