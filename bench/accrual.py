@@ -28,7 +28,7 @@ from sqlalchemy import Column, Engine, Index, MetaData, Table, delete, func, lit
 from bench import exports
 from bench.common import Report, best_of, fresh_database, peak_rss_mb, runtime
 from bench.seed import seed
-from pointflex.services.accrual import accrue_day
+from pointflex.services.points.accrual import accrue_day
 from pointflex.store.tables import accrual_runs, config_day_rates, consumption, entitlements
 
 DAY = date(2026, 3, 10)

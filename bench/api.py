@@ -46,9 +46,12 @@ import httpx
 
 from bench.common import RESULTS, SECRET, fresh_database, runtime
 from pointflex.domain.programs import ProgramKind
-from pointflex.services import accounts, configs, entitlements, programs
-from pointflex.services.api_users import Permission, create_api_user
+from pointflex.services.access import accounts
+from pointflex.services.access.api_users import Permission, create_api_user
+from pointflex.services.configs import configurations as configs
 from pointflex.services.context import Actor
+from pointflex.services.entitlements import creation
+from pointflex.services.points import programs
 
 OPERATOR = Actor(name="bench")
 FORTIFLEX = "/ES/api/fortiflex/v2"
@@ -92,12 +95,10 @@ def seed(url: str, folder: Path, extra: int) -> Seeded:
         ).id
 
     listed_config, extra_config = config("bench-list"), config("bench-mutations")
-    listed = entitlements.create_vm(
+    listed = creation.create_vm(
         rt, OPERATOR, config_id=listed_config, count=LISTED, skip_pending=True
     )
-    spare = entitlements.create_vm(
-        rt, OPERATOR, config_id=extra_config, count=extra, skip_pending=True
-    )
+    spare = creation.create_vm(rt, OPERATOR, config_id=extra_config, count=extra, skip_pending=True)
     user, password = create_api_user(rt, OPERATOR, permission=Permission.ADMIN, account_id=org.id)
     engine.dispose()
     return Seeded(

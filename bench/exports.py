@@ -20,8 +20,8 @@ from sqlalchemy import Engine, select
 from bench.common import Report, best_of
 from bench.seed import OPERATOR
 from pointflex.bootstrap import Runtime
-from pointflex.services.entitlement_views import EntitlementFilter
-from pointflex.services.exports import ExportFormat, export_entitlements
+from pointflex.services.entitlements.exports import ExportFormat, export_entitlements
+from pointflex.services.entitlements.views import EntitlementFilter
 from pointflex.store.tables import entitlements as E
 
 RAW_COLUMNS = [

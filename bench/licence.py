@@ -42,7 +42,10 @@ import httpx
 from bench.api import OPERATOR, Measurements, Workload, bench_env, load_options
 from bench.common import RESULTS, fresh_database, runtime
 from pointflex.domain.programs import ProgramKind
-from pointflex.services import accounts, configs, entitlements, programs
+from pointflex.services.access import accounts
+from pointflex.services.configs import configurations as configs
+from pointflex.services.entitlements import creation
+from pointflex.services.points import programs
 from pointflex_verify import KeySet, verify_answer, verify_licence
 
 LICENCE = "/api/license/v1"
@@ -82,7 +85,7 @@ def seed(url: str, folder: Path, pools: int, per_pool: int) -> Seeded:
         pool: list[str] = []
         while len(pool) < per_pool:
             count = min(1000, per_pool - len(pool))
-            made = entitlements.create_vm(rt, OPERATOR, config_id=config.id, count=count)
+            made = creation.create_vm(rt, OPERATOR, config_id=config.id, count=count)
             pool.extend(str(e.token) for e in made)
             serials.extend(e.serial for e in made)
         tokens.append(pool)

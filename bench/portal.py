@@ -33,9 +33,14 @@ from sqlalchemy import Engine, func, select, text
 from bench.common import RESULTS, fresh_database, runtime
 from bench.seed import seed
 from pointflex.bootstrap import Runtime
-from pointflex.services.asset_table import PAGE_SIZE, SortKey, asset_page, config_options
 from pointflex.services.context import Actor
-from pointflex.services.entitlement_views import EntitlementFilter
+from pointflex.services.entitlements.asset_table import (
+    PAGE_SIZE,
+    SortKey,
+    asset_page,
+    config_options,
+)
+from pointflex.services.entitlements.views import EntitlementFilter
 from pointflex.store.tables import configurations, entitlements
 from pointflex.web.render import ENV
 

@@ -196,7 +196,7 @@ def fetch(engine: Engine, sql: str, params: dict[str, Any]) -> int:
 
 
 def measure_forecast(rt: Runtime, engine: Engine, runs: int) -> dict[str, Any]:
-    from pointflex.services.forecasts import forecast_all
+    from pointflex.services.points.forecasts import forecast_all
 
     found: list[int] = []
     ours = sample(lambda: found.append(len(forecast_all(rt, OPERATOR))), runs)
@@ -205,7 +205,8 @@ def measure_forecast(rt: Runtime, engine: Engine, runs: int) -> dict[str, Any]:
 
 
 def measure_statement(rt: Runtime, engine: Engine, program: str, runs: int) -> dict[str, Any]:
-    from pointflex.services.statements import statement, statement_csv, statement_html
+    from pointflex.renderers.statements import statement_csv, statement_html
+    from pointflex.services.points.statements import statement
 
     made: list[Any] = [None]  # only the latest: a 1M-row statement holds ~1.2M lines
 

@@ -17,8 +17,10 @@ from pointflex.bootstrap import Runtime
 from pointflex.clock import ManualClock
 from pointflex.domain.dates import day_start
 from pointflex.domain.programs import ProgramKind
-from pointflex.services import accounts, configs, programs
+from pointflex.services.access import accounts
+from pointflex.services.configs import configurations as configs
 from pointflex.services.context import Actor
+from pointflex.services.points import programs
 from pointflex.store.tables import entitlement_events, entitlements
 
 OPERATOR = Actor(name="bench")

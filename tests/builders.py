@@ -8,8 +8,10 @@ from typing import Any
 
 from pointflex.bootstrap import Runtime
 from pointflex.domain.programs import ProgramKind
-from pointflex.services import accounts, configs, programs
+from pointflex.services.access import accounts
+from pointflex.services.configs import configurations as configs
 from pointflex.services.context import Actor
+from pointflex.services.points import programs
 
 OPERATOR = Actor(name="operator")
 

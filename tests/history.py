@@ -13,9 +13,10 @@ from decimal import Decimal
 from pointflex.bootstrap import Runtime
 from pointflex.clock import ManualClock
 from pointflex.domain.dates import PACIFIC, day_start, local_day
-from pointflex.services import accounts, programs
-from pointflex.services import entitlements as ent
-from pointflex.services.accrual import accrue_through
+from pointflex.services.access import accounts
+from pointflex.services.entitlements import changes, creation
+from pointflex.services.points import programs
+from pointflex.services.points.accrual import accrue_through
 from tests.builders import FGT_ENT_2, FGT_ENT_4, OPERATOR, World, config, world
 
 
@@ -49,16 +50,16 @@ def build_history(
     for index in range(days):
         clock.set(at(first + timedelta(days=index)))
         if index % 6 == 0:
-            made = ent.create_vm(rt, OPERATOR, config_id=small.id, count=2, skip_pending=True)
+            made = creation.create_vm(rt, OPERATOR, config_id=small.id, count=2, skip_pending=True)
             created += [e.serial for e in made]
         if index % 15 == 4:
-            ent.create_vm(rt, OPERATOR, config_id=large.id, skip_pending=True)
+            creation.create_vm(rt, OPERATOR, config_id=large.id, skip_pending=True)
         if index % 9 == 2:
-            ent.create_vm(rt, OPERATOR, config_id=postpaid.id, skip_pending=True)
+            creation.create_vm(rt, OPERATOR, config_id=postpaid.id, skip_pending=True)
         if index % 20 == 7:
-            ent.create_vm(rt, OPERATOR, config_id=member.id, skip_pending=True)
+            creation.create_vm(rt, OPERATOR, config_id=member.id, skip_pending=True)
         if index % 25 == 24 and created:
-            ent.stop(rt, OPERATOR, [created.pop(0)])
+            changes.stop(rt, OPERATOR, [created.pop(0)])
     clock.set(now)
     accrue_through(rt, today - timedelta(days=1))
     org = accounts.list_accounts(rt, OPERATOR)

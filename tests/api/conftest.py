@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from pointflex.bootstrap import Runtime
-from pointflex.services.api_users import Permission, create_api_user
+from pointflex.services.access.api_users import Permission, create_api_user
 from tests.builders import OPERATOR
 from tests.live import LiveServer, live_app
 

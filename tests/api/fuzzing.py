@@ -24,8 +24,8 @@ from hypothesis import HealthCheck, Phase
 from schemathesis import Case, GenerationMode, Response
 from schemathesis.schemas import APIOperation
 
-from pointflex.services import programs
-from pointflex.services.accounts import get_account
+from pointflex.services.access.accounts import get_account
+from pointflex.services.points import programs
 from tests.api import oas_contract as oas
 from tests.api.conftest import Api
 from tests.builders import FGT_ENT_2, FGT_ENT_4, FGT_HW, OPERATOR, config, world

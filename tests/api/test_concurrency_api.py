@@ -27,9 +27,9 @@ from pointflex.bootstrap import Runtime, build_runtime
 from pointflex.clock import SystemClock
 from pointflex.config import Settings
 from pointflex.domain.dates import PACIFIC, local_day
-from pointflex.services import entitlements
-from pointflex.services.accounts import get_account
-from pointflex.services.api_users import Permission, create_api_user
+from pointflex.services.access.accounts import get_account
+from pointflex.services.access.api_users import Permission, create_api_user
+from pointflex.services.entitlements import creation
 from pointflex.store.tables import audit_log, entitlement_events
 from pointflex.store.tables import entitlements as entitlements_table
 from tests.api.conftest import TOKEN_PATH, V2
@@ -88,9 +88,7 @@ def fleet(live: Runtime) -> Fleet:
     with live.engine.connect() as conn:
         org = get_account(conn, w.root).organization_id
     vm = config(live, w.prepaid)
-    created = entitlements.create_vm(
-        live, OPERATOR, config_id=vm.id, count=SERIALS, skip_pending=True
-    )
+    created = creation.create_vm(live, OPERATOR, config_id=vm.id, count=SERIALS, skip_pending=True)
     assert [e.status.value for e in created] == ["ACTIVE"] * SERIALS
     user, password = create_api_user(
         live, OPERATOR, permission=Permission.ADMIN, organization_id=org

@@ -13,9 +13,10 @@ import pytest
 from sqlalchemy import func, select
 
 from pointflex.errors import ConfigDisabled
-from pointflex.services import configs, entitlements
-from pointflex.services.accounts import get_account
-from pointflex.services.api_users import Permission
+from pointflex.services.access.accounts import get_account
+from pointflex.services.access.api_users import Permission
+from pointflex.services.configs import configurations as configs
+from pointflex.services.entitlements import creation
 from pointflex.store.tables import audit_log, config_versions
 from tests.api.conftest import Api
 from tests.builders import OPERATOR, World, config, world
@@ -461,15 +462,15 @@ def test_disabled_config_takes_no_new_entitlements_but_keeps_the_old_ones_R52_P1
 ) -> None:
     w = world(api.rt)
     cfg = config(api.rt, w.prepaid)
-    (existing,) = entitlements.create_vm(api.rt, OPERATOR, config_id=cfg.id, skip_pending=True)
+    (existing,) = creation.create_vm(api.rt, OPERATOR, config_id=cfg.id, skip_pending=True)
     token = api.user(account_id=w.root)
     assert api.call("configs/disable", {"id": cfg.id}, token).json()["configs"]["status"] == (
         "DISABLED"
     )
     with pytest.raises(ConfigDisabled) as refused:
-        entitlements.create_vm(api.rt, OPERATOR, config_id=cfg.id)
+        creation.create_vm(api.rt, OPERATOR, config_id=cfg.id)
     assert refused.value.http_status == 409
-    from pointflex.services.entitlement_views import get_entitlement
+    from pointflex.services.entitlements.views import get_entitlement
 
     with api.rt.engine.connect() as conn:
         still = get_entitlement(api.rt, conn, OPERATOR, existing.serial)

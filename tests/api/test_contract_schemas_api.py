@@ -28,11 +28,12 @@ import pytest
 
 from pointflex.api.fortiflex import replies
 from pointflex.clock import ManualClock
-from pointflex.services import configs, programs
-from pointflex.services.accounts import get_account
-from pointflex.services.accrual import accrue_through
-from pointflex.services.configs import Config
-from pointflex.services.transfers import mark_token_used
+from pointflex.services.access.accounts import get_account
+from pointflex.services.configs import configurations as configs
+from pointflex.services.configs.configurations import Config
+from pointflex.services.entitlements.transfers import mark_token_used
+from pointflex.services.points import programs
+from pointflex.services.points.accrual import accrue_through
 from tests import reference_documents
 from tests.api import oas_contract as oas
 from tests.api import wire_record

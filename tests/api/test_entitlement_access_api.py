@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pointflex.services.api_users import Permission
+from pointflex.services.access.api_users import Permission
 from tests.api.conftest import Api
 from tests.api.entitlement_support import (
     EDR_CLOUD,

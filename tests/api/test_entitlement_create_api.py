@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from pointflex.services import configs
-from pointflex.services import entitlements as ent
+from pointflex.services.configs import configurations as configs
+from pointflex.services.entitlements import creation
 from tests.api.conftest import Api
 from tests.api.entitlement_support import (
     EDR_CLOUD,
@@ -266,8 +266,8 @@ def test_list_without_a_complete_scope_is_400_section_4_7(api: Api) -> None:
 
 def test_list_streams_every_match_without_pagination_section_4_7(api: Api) -> None:
     s = scene(api)
-    ent.create_vm(api.rt, OPERATOR, config_id=s.vm.id, count=1000)
-    ent.create_vm(api.rt, OPERATOR, config_id=s.vm.id, count=234, skip_pending=True)
+    creation.create_vm(api.rt, OPERATOR, config_id=s.vm.id, count=1000)
+    creation.create_vm(api.rt, OPERATOR, config_id=s.vm.id, count=234, skip_pending=True)
     reply = s.call("entitlements/list", {"configId": s.vm.id})
     assert reply.headers["content-type"] == "application/json"
     assert reply.headers["transfer-encoding"] == "chunked"  # streamed, not built in memory

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import select
 
 from pointflex.clock import ManualClock
-from pointflex.services.accrual import accrue_through
+from pointflex.services.points.accrual import accrue_through
 from pointflex.store.tables import configurations
 from tests.api.conftest import Api
 from tests.api.entitlement_support import (

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from pointflex.errors import NotFound
-from pointflex.services.transfers import mark_token_used
+from pointflex.services.entitlements.transfers import mark_token_used
 from tests.api.conftest import V2, Api
 from tests.api.entitlement_support import (
     EDR_CLOUD,

@@ -10,11 +10,11 @@ from decimal import Decimal
 import pytest
 
 from pointflex.clock import ManualClock
-from pointflex.services import entitlements as ent
-from pointflex.services import programs
-from pointflex.services.accounts import get_account
-from pointflex.services.accrual import accrue_through
+from pointflex.services.access.accounts import get_account
 from pointflex.services.context import read
+from pointflex.services.entitlements import creation
+from pointflex.services.points import programs
+from pointflex.services.points.accrual import accrue_through
 from tests.api.conftest import Api
 from tests.builders import OPERATOR, World, config, world
 
@@ -29,7 +29,7 @@ def charged(api: Api, clock: ManualClock) -> World:
     w = world(api.rt)
     programs.add_pack(api.rt, OPERATOR, w.prepaid, 10_000)
     vm = config(api.rt, w.prepaid)
-    ent.create_vm(api.rt, OPERATOR, config_id=vm.id, count=2, skip_pending=True)
+    creation.create_vm(api.rt, OPERATOR, config_id=vm.id, count=2, skip_pending=True)
     clock.set(clock.now() + timedelta(days=3))
     accrue_through(api.rt, CREATED + timedelta(days=2))
     return w

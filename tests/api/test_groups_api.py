@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from pointflex.services import configs, entitlements
-from pointflex.services.accounts import get_account
-from pointflex.services.api_users import Permission
-from pointflex.services.entitlement_views import Entitlement
-from pointflex.services.transfers import mark_token_used
+from pointflex.services.access.accounts import get_account
+from pointflex.services.access.api_users import Permission
+from pointflex.services.configs import configurations as configs
+from pointflex.services.entitlements import changes, creation
+from pointflex.services.entitlements.transfers import mark_token_used
+from pointflex.services.entitlements.views import Entitlement
 from tests.api.conftest import Api
 from tests.builders import FGT_HW, OPERATOR, World, config, world
 
@@ -42,7 +43,7 @@ def _org_user(api: Api, w: World, permission: Permission = Permission.ADMIN) -> 
 def _vms(
     api: Api, config_id: int, count: int, folder: str | None = None, **extra: Any
 ) -> list[Entitlement]:
-    return entitlements.create_vm(
+    return creation.create_vm(
         api.rt, OPERATOR, config_id=config_id, count=count, folder_path=folder, **extra
     )
 
@@ -85,14 +86,14 @@ def test_groups_list_counts_vm_tokens_per_folder_under_both_keys_C11_Q2(api: Api
     _redeem(api, pool[0])
     _vms(api, vm.id, 1)  # the root folder
     _vms(api, vm.id, 2, "Department B", skip_pending=True)  # "My Assets/" is implied
-    entitlements.create_hardware(
+    creation.create_hardware(
         api.rt, OPERATOR, config_id=hw.id, serials=["FGT60FTK19000010"], folder_path="Hardware"
     )
-    entitlements.create_hardware(
+    creation.create_hardware(
         api.rt, OPERATOR, config_id=hw.id, serials=["FGT60FTK19000011"], folder_path="Retired"
     )
-    entitlements.stop(api.rt, OPERATOR, ["FGT60FTK19000011"])
-    entitlements.remove_hardware(api.rt, OPERATOR, ["FGT60FTK19000011"])  # no longer managed
+    changes.stop(api.rt, OPERATOR, ["FGT60FTK19000011"])
+    changes.remove_hardware(api.rt, OPERATOR, ["FGT60FTK19000011"])  # no longer managed
 
     token = api.user(account_id=w.root)
     reply = api.call("groups/list", {"accountId": str(w.root)}, token)  # ANS: a string (C6)
@@ -242,7 +243,7 @@ def test_nexttoken_status_filter_takes_a_list_or_a_single_string_C21(api: Api) -
     pending = _vms(api, cfg.id, 1, "Mixed")[0]
     active = _vms(api, cfg.id, 1, "Mixed", skip_pending=True)[0]
     stopped = _vms(api, cfg.id, 1, "Mixed", skip_pending=True)[0]
-    entitlements.stop(api.rt, OPERATOR, [stopped.serial])
+    changes.stop(api.rt, OPERATOR, [stopped.serial])
     token = api.user(account_id=w.root)
 
     def first(status: Any) -> str:
@@ -272,7 +273,7 @@ def test_nexttoken_with_nothing_left_is_a_404_envelope_Q20(api: Api) -> None:
     hw = config(api.rt, w.prepaid, FGT_HW, product=101, name="hw", account_id=w.root)
     for item in _vms(api, cfg.id, 2, "Drained"):
         _redeem(api, item)
-    entitlements.create_hardware(
+    creation.create_hardware(
         api.rt, OPERATOR, config_id=hw.id, serials=["FGT60FTK19000012"], folder_path="Drained"
     )
     token = api.user(account_id=w.root)
@@ -291,7 +292,7 @@ def test_a_regenerated_token_makes_its_entitlement_eligible_again_R36(api: Api) 
     token = api.user(account_id=w.root)
     _assert_error(api.call("groups/nexttoken", {"folderPath": "Recycled"}, token), 404)
 
-    fresh = entitlements.regenerate_token(api.rt, OPERATOR, pool[1].serial)
+    fresh = changes.regenerate_token(api.rt, OPERATOR, pool[1].serial)
     reply = api.call("groups/nexttoken", {"folderPath": "Recycled"}, token)
     assert reply.status_code == 200, reply.text
     item = reply.json()["entitlements"][0]

@@ -20,8 +20,8 @@ from sqlalchemy import func, select
 from pointflex.api.json_input import DEPTH_MESSAGE, MAX_DEPTH, SURROGATE_MESSAGE
 from pointflex.bootstrap import Runtime
 from pointflex.config import Settings
-from pointflex.services import programs
-from pointflex.services.accounts import get_account
+from pointflex.services.access.accounts import get_account
+from pointflex.services.points import programs
 from pointflex.store.tables import metadata
 from tests.api.conftest import TOKEN_PATH, V2, Api
 from tests.builders import OPERATOR, config, world

@@ -15,9 +15,9 @@ from sqlalchemy import func, select, text
 
 from pointflex.api import idempotency
 from pointflex.clock import ManualClock
-from pointflex.services.accounts import get_account
-from pointflex.services.api_users import Permission, create_api_user
-from pointflex.services.auth import token_hash
+from pointflex.services.access.accounts import get_account
+from pointflex.services.access.api_users import Permission, create_api_user
+from pointflex.services.access.auth import token_hash
 from pointflex.store.tables import entitlements, idempotency_keys, oauth_tokens
 from tests.api.conftest import V2, Api
 from tests.builders import OPERATOR, config, world

@@ -11,8 +11,8 @@ import httpx
 import pytest
 
 from pointflex.config import Settings
-from pointflex.services import entitlements as ent
-from pointflex.services.entitlement_views import Entitlement
+from pointflex.services.entitlements import creation
+from pointflex.services.entitlements.views import Entitlement
 from pointflex.signing.keys import keyring
 from pointflex_verify import KeySet, VerificationError, verify_answer, verify_licence
 from tests.api.conftest import Api
@@ -43,7 +43,7 @@ def nonce(tag: str) -> str:
 
 def vm(api: Api) -> Entitlement:
     w = world(api.rt)
-    (record,) = ent.create_vm(api.rt, OPERATOR, config_id=config(api.rt, w.prepaid).id)
+    (record,) = creation.create_vm(api.rt, OPERATOR, config_id=config(api.rt, w.prepaid).id)
     assert record.token is not None
     return record
 
@@ -254,7 +254,7 @@ def test_a_hardware_device_validates_without_a_licence(api: Api) -> None:
         product=101,
         name="hw",
     )
-    ent.create_hardware(api.rt, OPERATOR, config_id=hw.id, serials=["FGT60FTK19000077"])
+    creation.create_hardware(api.rt, OPERATOR, config_id=hw.id, serials=["FGT60FTK19000077"])
     body = {"serialNumber": "FGT60FTK19000077", "instanceId": "fgt-box", "nonce": nonce("hw")}
     reply = api.http.post(VALIDATE, json=body)
     assert reply.status_code == 200, reply.text

@@ -12,10 +12,15 @@ import pytest
 
 from pointflex.bootstrap import Runtime, build_runtime
 from pointflex.clock import ManualClock
-from pointflex.services import auth
-from pointflex.services.api_users import ApiUser, Permission, create_api_user, disable_api_user
-from pointflex.services.caller_cache import EXTRAS_KEY as CALLER_CACHE_KEY
-from pointflex.services.caller_cache import CallerCache
+from pointflex.services.access import auth
+from pointflex.services.access.api_users import (
+    ApiUser,
+    Permission,
+    create_api_user,
+    disable_api_user,
+)
+from pointflex.services.access.caller_cache import EXTRAS_KEY as CALLER_CACHE_KEY
+from pointflex.services.access.caller_cache import CallerCache
 from tests.api.conftest import TOKEN_PATH, Api
 from tests.builders import OPERATOR, World, world
 

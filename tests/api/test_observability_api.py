@@ -14,9 +14,9 @@ from sqlalchemy import insert, text
 
 from pointflex.bootstrap import build_runtime
 from pointflex.config import Settings
-from pointflex.services import entitlements as ent
-from pointflex.services import portal_users, sessions
-from pointflex.services.api_users import Permission
+from pointflex.services.access import portal_users, sessions
+from pointflex.services.access.api_users import Permission
+from pointflex.services.entitlements import creation
 from pointflex.store.tables import accrual_runs, job_runs, licences
 from pointflex.web.session import COOKIE
 from tests.api.conftest import V2, Api
@@ -120,10 +120,10 @@ def test_job_metrics_reflect_the_runs_recorded_in_the_database(api: Api) -> None
 
 def test_business_metrics_reflect_accrual_runs_licences_and_entitlements(api: Api) -> None:
     w = world(api.rt)
-    (active,) = ent.create_vm(
+    (active,) = creation.create_vm(
         api.rt, OPERATOR, config_id=config(api.rt, w.prepaid).id, skip_pending=True
     )
-    ent.create_vm(api.rt, OPERATOR, config_id=config(api.rt, w.postpaid).id)
+    creation.create_vm(api.rt, OPERATOR, config_id=config(api.rt, w.postpaid).id)
     now = api.rt.now()
     with api.rt.engine.begin() as conn:
         for program, day, points in (

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pointflex.services import programs
+from pointflex.services.points import programs
 from tests.api.conftest import Api
 from tests.builders import OPERATOR, world
 
@@ -57,7 +57,7 @@ def test_paths_are_lenient_about_case_slashes_and_trailing_slash_C5(api: Api) ->
 
 
 def _org(api: Api, account_id: int) -> int:
-    from pointflex.services.accounts import get_account
+    from pointflex.services.access.accounts import get_account
 
     with api.rt.engine.connect() as conn:
         return get_account(conn, account_id).organization_id

@@ -14,11 +14,11 @@ import pytest
 
 from pointflex.clock import ManualClock
 from pointflex.domain.programs import ProgramKind
-from pointflex.services import programs
-from pointflex.services.accounts import create_organization
-from pointflex.services.api_users import Permission
+from pointflex.services.access.accounts import create_organization
+from pointflex.services.access.api_users import Permission
 from pointflex.services.context import read
-from pointflex.services.prices import price_book
+from pointflex.services.points import programs
+from pointflex.services.points.prices import price_book
 from tests.api.conftest import Api
 from tests.builders import FGT_ENT_2, OPERATOR, world
 

@@ -13,8 +13,8 @@ from typer.testing import Result
 
 from pointflex.bootstrap import Runtime
 from pointflex.errors import AuthenticationFailed
-from pointflex.services import auth
-from pointflex.services.accounts import get_account
+from pointflex.services.access import auth
+from pointflex.services.access.accounts import get_account
 from pointflex.store.tables import api_users, audit_log, oauth_tokens
 from tests.builders import World
 from tests.cli.conftest import USER, Cli, assert_one_red_line

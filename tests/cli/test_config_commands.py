@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pointflex.bootstrap import Runtime
-from pointflex.services.configs import get_config
+from pointflex.services.configs.configurations import get_config
 from tests.builders import OPERATOR, World
 from tests.cli.conftest import Cli, assert_one_red_line
 

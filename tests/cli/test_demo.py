@@ -11,10 +11,10 @@ from sqlalchemy import Engine, func, select, text
 
 from pointflex.bootstrap import Runtime
 from pointflex.domain.entitlements import Status
-from pointflex.services import auth, portal_users
-from pointflex.services.api_users import Permission
+from pointflex.services.access import auth, portal_users
+from pointflex.services.access.api_users import Permission
 from pointflex.services.context import read
-from pointflex.services.entitlement_views import EntitlementFilter, iter_entitlements
+from pointflex.services.entitlements.views import EntitlementFilter, iter_entitlements
 from pointflex.store.tables import (
     accrual_runs,
     configurations,

@@ -14,9 +14,9 @@ import pytest
 from pointflex.bootstrap import Runtime
 from pointflex.domain.entitlements import Status, TerminationMode
 from pointflex.errors import InvalidInput
-from pointflex.services import entitlements as ent
 from pointflex.services.context import Actor, read
-from pointflex.services.entitlement_views import Entitlement, EntitlementFilter, load_records
+from pointflex.services.entitlements import creation
+from pointflex.services.entitlements.views import Entitlement, EntitlementFilter, load_records
 from tests.builders import FGT_HW, OPERATOR, World, config
 from tests.cli.conftest import Cli, assert_one_red_line, today
 
@@ -34,7 +34,7 @@ def records(rt: Runtime, *serials: str) -> list[Entitlement]:
 
 
 def running_vms(rt: Runtime, config_id: int, count: int) -> list[str]:
-    made = ent.create_vm(rt, OPERATOR, config_id=config_id, count=count, skip_pending=True)
+    made = creation.create_vm(rt, OPERATOR, config_id=config_id, count=count, skip_pending=True)
     return [r.serial for r in made]
 
 
@@ -55,7 +55,7 @@ def test_vms_are_created_pending_with_their_tokens(cli: Cli, live: Runtime, vm_c
 
 def test_list_filters_by_status_and_shows_tokens(cli: Cli, live: Runtime, vm_config: int) -> None:
     (running,) = running_vms(live, vm_config, 1)
-    (pending,) = [e.serial for e in ent.create_vm(live, OPERATOR, config_id=vm_config)]
+    (pending,) = [e.serial for e in creation.create_vm(live, OPERATOR, config_id=vm_config)]
     shown = cli.ok("entitlements list --status active").stdout
     assert running in shown
     assert pending not in shown
@@ -154,15 +154,15 @@ def test_a_bad_end_date_is_one_red_line(cli: Cli, vm_config: int) -> None:
 
 
 class FakeExports:
-    """Stands in for ``pointflex.services.exports`` to see what the command hands it."""
+    """Stands in for the exports service to see what the command hands it."""
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch, fail: bool = False) -> None:
         self.calls: list[tuple[EntitlementFilter, str]] = []
         self.fail = fail
-        module = types.ModuleType("pointflex.services.exports")
+        module = types.ModuleType("pointflex.services.entitlements.exports")
         module.ExportFormat = str  # type: ignore[attr-defined]
         module.export_entitlements = self.export  # type: ignore[attr-defined]
-        monkeypatch.setitem(sys.modules, "pointflex.services.exports", module)
+        monkeypatch.setitem(sys.modules, "pointflex.services.entitlements.exports", module)
 
     def export(
         self, rt: Runtime, actor: Actor, flt: EntitlementFilter, fmt: str, out: BinaryIO

@@ -8,7 +8,7 @@ from datetime import timedelta
 from sqlalchemy import Engine, func, select
 
 from pointflex.bootstrap import Runtime
-from pointflex.services import entitlements as ent
+from pointflex.services.entitlements import creation
 from pointflex.store.tables import consumption, job_runs, scheduled_activations
 from tests.builders import FGT_HW, OPERATOR, World, config
 from tests.cli.conftest import Cli, assert_one_red_line, today
@@ -17,7 +17,7 @@ from tests.cli.conftest import Cli, assert_one_red_line, today
 def test_run_once_forced_runs_every_job_and_records_each_run(
     cli: Cli, past: Runtime, acme: World, engine: Engine
 ) -> None:
-    ent.create_vm(past, OPERATOR, config_id=config(past, acme.prepaid).id, skip_pending=True)
+    creation.create_vm(past, OPERATOR, config_id=config(past, acme.prepaid).id, skip_pending=True)
     result = cli.ok("jobs run --once --force --only expiry --only accrual")
     assert "expiry: ok" in result.stdout
     assert "accrual: ok" in result.stdout

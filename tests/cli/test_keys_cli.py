@@ -9,8 +9,8 @@ from pathlib import Path
 from sqlalchemy import Engine, select
 
 from pointflex.bootstrap import Runtime
-from pointflex.services import entitlements as ent
-from pointflex.services import licences
+from pointflex.services.entitlements import creation
+from pointflex.services.licensing import licences
 from pointflex.signing.keys import keyring
 from pointflex.store.tables import signing_keys
 from pointflex_verify import KeySet, verify_answer, verify_licence
@@ -58,7 +58,7 @@ def test_rotate_makes_a_new_active_key_and_lists_the_old_one_as_retired(
 def test_licences_signed_before_a_rotation_still_verify_and_new_answers_use_the_new_key(
     cli: Cli, live: Runtime, acme: World
 ) -> None:
-    (record,) = ent.create_vm(live, OPERATOR, config_id=config(live, acme.prepaid).id)
+    (record,) = creation.create_vm(live, OPERATOR, config_id=config(live, acme.prepaid).id)
     assert record.token is not None
     document = licences.activate(live, record.token, "vm-1", "7.2.3", 2, NONCE, "")
     new = KID.findall(cli.ok("keys rotate").stdout)[0]

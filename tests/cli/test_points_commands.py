@@ -13,8 +13,8 @@ from sqlalchemy import func, select
 
 from pointflex.bootstrap import Runtime
 from pointflex.domain.dates import local_day
-from pointflex.services import entitlements as ent
-from pointflex.services import programs
+from pointflex.services.entitlements import creation
+from pointflex.services.points import programs
 from pointflex.store.tables import consumption
 from tests.builders import OPERATOR, World, config
 from tests.cli.conftest import Cli, assert_one_red_line, today
@@ -37,7 +37,7 @@ class History:
 @pytest.fixture
 def history(acme: World, past: Runtime, live: Runtime) -> History:
     """Two running VMs created three days ago on the prepaid program, with 10,000 points."""
-    made = ent.create_vm(
+    made = creation.create_vm(
         past, OPERATOR, config_id=config(past, acme.prepaid).id, count=2, skip_pending=True
     )
     programs.add_pack(live, OPERATOR, acme.prepaid, 10_000)

@@ -20,7 +20,7 @@ from pointflex.asgi import FORTIFLEX_V2
 from pointflex.bootstrap import Runtime
 from pointflex.cli import serve
 from pointflex.config import Settings
-from pointflex.services.api_users import Permission, create_api_user
+from pointflex.services.access.api_users import Permission, create_api_user
 from tests.builders import OPERATOR, World
 from tests.cli.conftest import Cli, assert_one_red_line
 

@@ -11,7 +11,7 @@ from typer.testing import Result
 
 from pointflex.bootstrap import Runtime
 from pointflex.errors import AuthenticationFailed
-from pointflex.services import portal_users, sessions
+from pointflex.services.access import portal_users, sessions
 from pointflex.store.tables import audit_log
 from pointflex.store.tables import portal_users as PU
 from tests.builders import World

@@ -9,8 +9,8 @@ from decimal import Decimal
 from sqlalchemy import Engine, select
 
 from pointflex.bootstrap import Runtime
-from pointflex.services import programs
-from pointflex.services.alerts import raise_due_alerts
+from pointflex.services.alerts.occurrences import raise_due_alerts
+from pointflex.services.points import programs
 from pointflex.store.tables import alert_thresholds, audit_log, deliveries, notification_targets
 from tests.builders import OPERATOR, World
 from tests.cli.conftest import Cli, assert_one_red_line

@@ -27,9 +27,9 @@ from pointflex.bootstrap import Runtime, build_runtime
 from pointflex.clock import SystemClock
 from pointflex.config import Settings
 from pointflex.domain.dates import PACIFIC, local_day
-from pointflex.services import programs
-from pointflex.services.accounts import get_account
-from pointflex.services.api_users import Permission, create_api_user
+from pointflex.services.access.accounts import get_account
+from pointflex.services.access.api_users import Permission, create_api_user
+from pointflex.services.points import programs
 from tests.api.conftest import TOKEN_PATH, V2
 from tests.api.servers import ServeProcess, pointflex_command, server_env
 from tests.builders import OPERATOR, world

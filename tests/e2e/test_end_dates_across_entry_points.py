@@ -22,11 +22,12 @@ from pointflex.config import Settings
 from pointflex.domain.dates import PACIFIC, format_wire, local_day, parse_wire_datetime
 from pointflex.domain.entitlements import TerminationMode
 from pointflex.domain.programs import ProgramKind
-from pointflex.services import accounts, programs
-from pointflex.services.api_users import Permission, create_api_user
+from pointflex.services.access import accounts
+from pointflex.services.access.api_users import Permission, create_api_user
+from pointflex.services.access.portal_users import create_portal_user
 from pointflex.services.context import read
-from pointflex.services.entitlement_views import EntitlementFilter, iter_entitlements
-from pointflex.services.portal_users import create_portal_user
+from pointflex.services.entitlements.views import EntitlementFilter, iter_entitlements
+from pointflex.services.points import programs
 from tests.api.servers import ServeProcess
 from tests.builders import FGT_ENT_2, FGT_HW, OPERATOR, config
 from tests.e2e.conftest import Flex, Org, Servers, run_cli

@@ -29,7 +29,7 @@ from sqlalchemy import Engine, func, select
 from pointflex.clock import ScaledClock
 from pointflex.config import Settings
 from pointflex.domain.dates import PACIFIC, day_window, local_day
-from pointflex.services.programs import balance_in
+from pointflex.services.points.programs import balance_in
 from pointflex.store.tables import (
     accrual_runs,
     consumption,

@@ -13,10 +13,10 @@ from pointflex.clock import ManualClock
 from pointflex.domain.dates import day_start
 from pointflex.domain.ends import RequestedEnd
 from pointflex.errors import AccrualNotDue
-from pointflex.services import entitlements as ent
-from pointflex.services import programs
-from pointflex.services.accrual import accrue_day, accrue_through
-from pointflex.services.configs import update_config
+from pointflex.services.configs.configurations import update_config
+from pointflex.services.entitlements import changes, creation
+from pointflex.services.points import programs
+from pointflex.services.points.accrual import accrue_day, accrue_through
 from pointflex.store.tables import consumption
 from tests.builders import FGT_ENT_4, OPERATOR, config, world
 
@@ -53,7 +53,9 @@ D = date(2026, 3, 10)
 def vm(rt: Runtime, clock: ManualClock) -> str:
     w = world(rt)
     clock.set(at(D, 9))
-    (record,) = ent.create_vm(rt, OPERATOR, config_id=config(rt, w.prepaid).id, skip_pending=True)
+    (record,) = creation.create_vm(
+        rt, OPERATOR, config_id=config(rt, w.prepaid).id, skip_pending=True
+    )
     return record.serial
 
 
@@ -68,16 +70,16 @@ def test_stop_charges_the_day_of_the_stop_and_not_the_next(
     rt: Runtime, clock: ManualClock, vm: str
 ) -> None:
     clock.set(at(D + timedelta(days=1), 8))
-    ent.stop(rt, OPERATOR, [vm])
+    changes.stop(rt, OPERATOR, [vm])
     settle(rt, clock, D + timedelta(days=3))
     assert charges(rt, vm) == {D: RATE_2, D + timedelta(days=1): RATE_2}
 
 
 def test_reactivation_day_is_charged(rt: Runtime, clock: ManualClock, vm: str) -> None:
     clock.set(at(D, 10))
-    ent.stop(rt, OPERATOR, [vm])
+    changes.stop(rt, OPERATOR, [vm])
     clock.set(at(D + timedelta(days=3), 23))
-    ent.reactivate(rt, OPERATOR, [vm])
+    changes.reactivate(rt, OPERATOR, [vm])
     settle(rt, clock, D + timedelta(days=3))
     assert sorted(charges(rt, vm)) == [D, D + timedelta(days=3)]
 
@@ -86,9 +88,9 @@ def test_stop_and_reactivate_on_one_day_charge_it_once(
     rt: Runtime, clock: ManualClock, vm: str
 ) -> None:
     clock.set(at(D + timedelta(days=1), 8))
-    ent.stop(rt, OPERATOR, [vm])
+    changes.stop(rt, OPERATOR, [vm])
     clock.set(at(D + timedelta(days=1), 9))
-    ent.reactivate(rt, OPERATOR, [vm])
+    changes.reactivate(rt, OPERATOR, [vm])
     settle(rt, clock, D + timedelta(days=1))
     assert charges(rt, vm) == {D: RATE_2, D + timedelta(days=1): RATE_2}
 
@@ -96,7 +98,7 @@ def test_stop_and_reactivate_on_one_day_charge_it_once(
 def test_pending_days_are_not_charged(rt: Runtime, clock: ManualClock) -> None:
     w = world(rt)
     clock.set(at(D, 9))
-    (record,) = ent.create_vm(rt, OPERATOR, config_id=config(rt, w.prepaid).id)
+    (record,) = creation.create_vm(rt, OPERATOR, config_id=config(rt, w.prepaid).id)
     settle(rt, clock, D + timedelta(days=2))
     assert charges(rt, record.serial) == {}
 
@@ -129,7 +131,7 @@ def test_user_defined_end_date_day_is_not_charged(rt: Runtime, clock: ManualCloc
     w = world(rt)
     clock.set(at(D, 9))
     end = day_start(D + timedelta(days=2), LA)
-    (record,) = ent.create_vm(
+    (record,) = creation.create_vm(
         rt,
         OPERATOR,
         config_id=config(rt, w.prepaid).id,
@@ -181,8 +183,10 @@ def test_dst_day_is_charged_once(rt: Runtime, clock: ManualClock) -> None:
     w = world(rt)
     spring = date(2026, 3, 8)  # 23-hour day in Los Angeles
     clock.set(at(spring - timedelta(days=1), 9))
-    (record,) = ent.create_vm(rt, OPERATOR, config_id=config(rt, w.prepaid).id, skip_pending=True)
+    (record,) = creation.create_vm(
+        rt, OPERATOR, config_id=config(rt, w.prepaid).id, skip_pending=True
+    )
     clock.set(datetime(2026, 3, 8, 9, 30, tzinfo=UTC))  # 01:30 PST, before the jump
-    ent.stop(rt, OPERATOR, [record.serial])
+    changes.stop(rt, OPERATOR, [record.serial])
     settle(rt, clock, spring + timedelta(days=1))
     assert charges(rt, record.serial) == {spring - timedelta(days=1): RATE_2, spring: RATE_2}

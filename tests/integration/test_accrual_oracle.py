@@ -28,11 +28,13 @@ from pointflex.clock import ManualClock
 from pointflex.config import Settings
 from pointflex.domain.ends import FOLLOW_PROGRAM, RequestedEnd
 from pointflex.domain.programs import ProgramKind
-from pointflex.services import accounts, configs, programs
-from pointflex.services import entitlements as ent
-from pointflex.services.accrual import accrue_through
-from pointflex.services.prices import import_price_list
-from pointflex.services.transfers import mark_token_used
+from pointflex.services.access import accounts
+from pointflex.services.configs import configurations as configs
+from pointflex.services.entitlements import changes, creation
+from pointflex.services.entitlements.transfers import mark_token_used
+from pointflex.services.points import programs
+from pointflex.services.points.accrual import accrue_through
+from pointflex.services.points.prices import import_price_list
 from pointflex.store.db import make_engine
 from pointflex.store.tables import consumption
 from tests.builders import OPERATOR
@@ -203,18 +205,18 @@ class Scenario:
         status = item.status_at(now)
         cfg = item.segments[-1][2]
         if kind == "stop" and status in ("ACTIVE", "PENDING"):
-            (outcome,) = ent.stop(self.rt, OPERATOR, [serial])
+            (outcome,) = changes.stop(self.rt, OPERATOR, [serial])
             assert outcome.ok, outcome.error
             item.segments.append((now, "STOPPED", cfg))
         elif kind == "reactivate" and status == "STOPPED":
-            (outcome,) = ent.reactivate(self.rt, OPERATOR, [serial])
+            (outcome,) = changes.reactivate(self.rt, OPERATOR, [serial])
             assert outcome.ok, outcome.error
             item.segments.append((now, "ACTIVE", cfg))
         elif kind == "redeem" and status in ("PENDING", "ACTIVE") and serial in self.tokens:
             mark_token_used(self.rt, self.tokens.pop(serial))
             item.segments.append((now, "ACTIVE", cfg))
         elif kind == "move" and status != "EXPIRED" and action[2] != cfg:
-            ent.update_entitlement(self.rt, OPERATOR, serial, config_id=self.configs[action[2]])
+            changes.update_entitlement(self.rt, OPERATOR, serial, config_id=self.configs[action[2]])
             item.segments.append((now, item.segments[-1][1], action[2]))
 
     def _create(self, now: datetime, cfg: int, skip: bool, end_days: int | None) -> None:
@@ -222,7 +224,7 @@ class Scenario:
         if end_days is not None:
             local = now.astimezone(ZoneInfo(self.oracle.tz)).date()
             end = local_window(local + timedelta(days=end_days), self.oracle.tz)[0]
-        (record,) = ent.create_vm(
+        (record,) = creation.create_vm(
             self.rt,
             OPERATOR,
             config_id=self.configs[cfg],

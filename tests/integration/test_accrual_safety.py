@@ -17,8 +17,8 @@ from pointflex.bootstrap import Runtime
 from pointflex.clock import ManualClock
 from pointflex.config import Settings
 from pointflex.domain.dates import day_start
-from pointflex.services import entitlements as ent
-from pointflex.services.accrual import DayResult, accrue_day, accrue_through
+from pointflex.services.entitlements import changes, creation
+from pointflex.services.points.accrual import DayResult, accrue_day, accrue_through
 from pointflex.store.tables import accrual_runs, consumption
 from tests.builders import OPERATOR, config, world
 
@@ -39,7 +39,7 @@ from sqlalchemy import event
 from pointflex.bootstrap import build_runtime
 from pointflex.clock import ManualClock
 from pointflex.config import Settings
-from pointflex.services.accrual import accrue_through
+from pointflex.services.points.accrual import accrue_through
 url, data_dir, secret, now, through, point, pause_at = sys.argv[1:8]
 rt = build_runtime(Settings(database_url=url, data_dir=data_dir, secret_key=secret),
                    clock=ManualClock(datetime.fromisoformat(now)))
@@ -77,13 +77,13 @@ def seed(rt: Runtime, clock: ManualClock, vms: int, stopped: int) -> tuple[str, 
     clock.set(day_start(FIRST, LA) - timedelta(hours=2))
     serials: list[str] = []
     while len(serials) < vms:
-        batch = ent.create_vm(
+        batch = creation.create_vm(
             rt, OPERATOR, config_id=cfg.id, count=min(1000, vms - len(serials)), skip_pending=True
         )
         serials.extend(r.serial for r in batch)
     clock.set(day_start(FIRST + timedelta(days=2), LA) + timedelta(hours=12))
     for start in range(0, stopped, 500):
-        ent.stop(rt, OPERATOR, serials[start : start + min(500, stopped - start)])
+        changes.stop(rt, OPERATOR, serials[start : start + min(500, stopped - start)])
     clock.set(day_start(THROUGH + timedelta(days=1), LA) + timedelta(hours=1))
     return w.prepaid, serials
 

@@ -14,18 +14,18 @@ from pointflex.bootstrap import Runtime
 from pointflex.clock import ManualClock
 from pointflex.domain.dates import PACIFIC, local_day
 from pointflex.errors import InvalidInput, NotFound, ProgramConflict
-from pointflex.services import entitlements as ent
-from pointflex.services import programs
-from pointflex.services.accrual import accrue_through
-from pointflex.services.alert_thresholds import set_low_balance_days, thresholds
-from pointflex.services.alerts import (
+from pointflex.services.alerts.occurrences import (
     StoredAlert,
     acknowledge,
     list_alerts,
     raise_due_alerts,
 )
+from pointflex.services.alerts.thresholds import set_low_balance_days, thresholds
 from pointflex.services.context import Actor, read
-from pointflex.services.dashboard import dashboard
+from pointflex.services.entitlements import creation
+from pointflex.services.points import programs
+from pointflex.services.points.accrual import accrue_through
+from pointflex.services.points.dashboard import dashboard
 from pointflex.store.tables import alerts
 from tests.builders import OPERATOR, World, config, world
 from tests.history import at, leave_days_of_points
@@ -51,7 +51,7 @@ def burning_world(rt: Runtime, clock: ManualClock, *, ends_in: int = 200) -> tup
     w = world(rt, start=today - timedelta(days=20), end=today + timedelta(days=ends_in))
     programs.add_pack(rt, OPERATOR, w.prepaid, 10_000)
     made = config(rt, w.prepaid)
-    ent.create_vm(rt, OPERATOR, config_id=made.id, count=2, skip_pending=True)
+    creation.create_vm(rt, OPERATOR, config_id=made.id, count=2, skip_pending=True)
     clock.set(now)
     accrue_through(rt, today - timedelta(days=1))
     return w, today

@@ -4,9 +4,9 @@ the one asked for, and nothing that merely starts with the same letters."""
 from __future__ import annotations
 
 from pointflex.bootstrap import Runtime
-from pointflex.services import entitlements as ent
-from pointflex.services.asset_table import asset_page
-from pointflex.services.entitlement_views import EntitlementFilter
+from pointflex.services.entitlements import creation
+from pointflex.services.entitlements.asset_table import asset_page
+from pointflex.services.entitlements.views import EntitlementFilter
 from tests.builders import OPERATOR, config, world
 
 FOLDERS = ["", "Branches", "Branches/Paris", "Branches2", "Lab_1", "LabX1"]
@@ -17,7 +17,7 @@ def test_a_folder_filter_shows_the_folder_and_everything_below_it(rt: Runtime) -
     cfg = config(rt, w.prepaid).id
     where = {}
     for folder in FOLDERS:
-        (made,) = ent.create_vm(rt, OPERATOR, config_id=cfg, folder_path=folder or None)
+        (made,) = creation.create_vm(rt, OPERATOR, config_id=cfg, folder_path=folder or None)
         where[made.serial] = made.folder_path
 
     def shown(tree: str) -> set[str]:

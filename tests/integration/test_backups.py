@@ -15,20 +15,21 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, delete, func, insert, select, update
 
-from pointflex.bootstrap import Runtime, build_runtime
-from pointflex.clock import ManualClock
-from pointflex.config import Settings
-from pointflex.services import backups, licences
-from pointflex.services import entitlements as ent
-from pointflex.services.backup_archive import (
+from pointflex.adapters.backup_archive import (
     PAYLOADS,
     BackupRefused,
     read_manifest,
     unpack,
     write_archive,
 )
+from pointflex.bootstrap import Runtime, build_runtime
+from pointflex.clock import ManualClock
+from pointflex.config import Settings
+from pointflex.demo.simulator import DemoOptions, run_demo
 from pointflex.services.context import Actor, write
-from pointflex.services.demo import DemoOptions, run_demo
+from pointflex.services.entitlements import creation
+from pointflex.services.licensing import licences
+from pointflex.services.ops import backups
 from pointflex.store.db import make_engine
 from pointflex.store.tables import (
     audit_log,
@@ -53,7 +54,7 @@ MUST_HAVE_ROWS = (audit_log, consumption, entitlements, licence_rows, point_ledg
 def licensed_vm(rt: Runtime) -> str:
     """An organisation with programs and a VM whose token is redeemed: its serial."""
     w = world(rt)
-    (vm,) = ent.create_vm(rt, OPERATOR, config_id=config(rt, w.prepaid).id)
+    (vm,) = creation.create_vm(rt, OPERATOR, config_id=config(rt, w.prepaid).id)
     assert vm.token is not None
     licences.activate(rt, vm.token, "instance-1", "7.2.3", 2, "n" * 16 + "-01", "10.0.0.1")
     return vm.serial

@@ -13,7 +13,7 @@ from pointflex.clock import ManualClock
 from pointflex.domain.burn import AlertKind
 from pointflex.domain.programs import ProgramKind
 from pointflex.services.context import Actor, read
-from pointflex.services.dashboard import CHART_DAYS, ProgramDashboard, dashboard
+from pointflex.services.points.dashboard import CHART_DAYS, ProgramDashboard, dashboard
 from pointflex.store.tables import consumption, point_ledger
 from tests.builders import OPERATOR, world
 from tests.history import History, build_history, leave_days_of_points

@@ -23,11 +23,11 @@ from pointflex.bootstrap import Runtime
 from pointflex.clock import ManualClock
 from pointflex.domain.alerts import AlertKind, verify
 from pointflex.errors import InvalidInput
-from pointflex.services import programs
-from pointflex.services.alerts import raise_due_alerts
+from pointflex.services.alerts.deliveries import deliver_due, list_deliveries, redeliver
+from pointflex.services.alerts.notifications import EMAIL, WEBHOOK, add_target
+from pointflex.services.alerts.occurrences import raise_due_alerts
 from pointflex.services.context import read
-from pointflex.services.deliveries import deliver_due, list_deliveries, redeliver
-from pointflex.services.notifications import EMAIL, WEBHOOK, add_target
+from pointflex.services.points import programs
 from pointflex.store.tables import accounts, deliveries
 from tests.builders import OPERATOR, World, world
 
@@ -196,7 +196,7 @@ def test_only_matching_kinds_and_organisations_get_a_delivery(
 def test_a_claimed_delivery_is_not_sent_by_a_second_runner(
     rt: Runtime, clock: ManualClock, receiver: Receiver
 ) -> None:
-    from pointflex.services.deliveries import _claim
+    from pointflex.services.alerts.deliveries import _claim
 
     w = negative_world(rt)
     webhook(rt, w, receiver)

@@ -12,9 +12,9 @@ from pointflex.clock import ManualClock
 from pointflex.domain.dates import local_day
 from pointflex.domain.entitlements import Status
 from pointflex.errors import AlreadyInState, InvalidState, MixedProductTypes, WrongProductType
-from pointflex.services import entitlements as ent
-from pointflex.services.accrual import accrue_through
-from pointflex.services.transfers import mark_token_used
+from pointflex.services.entitlements import changes, creation
+from pointflex.services.entitlements.transfers import mark_token_used
+from pointflex.services.points.accrual import accrue_through
 from pointflex.store.tables import audit_log, consumption, entitlement_events
 from tests.builders import FGT_HW, OPERATOR, config, world
 
@@ -22,7 +22,7 @@ from tests.builders import FGT_HW, OPERATOR, config, world
 def test_new_vm_entitlement_is_pending_with_an_unused_token(rt: Runtime) -> None:
     w = world(rt)
     cfg = config(rt, w.prepaid)
-    (record,) = ent.create_vm(rt, OPERATOR, config_id=cfg.id)
+    (record,) = creation.create_vm(rt, OPERATOR, config_id=cfg.id)
     assert record.status is Status.PENDING
     assert record.token_status == "NOTUSED"
     assert record.token is not None and len(record.token) == 20
@@ -32,7 +32,7 @@ def test_new_vm_entitlement_is_pending_with_an_unused_token(rt: Runtime) -> None
 def test_skip_pending_makes_vm_active_at_once(rt: Runtime) -> None:
     w = world(rt)
     cfg = config(rt, w.prepaid)
-    records = ent.create_vm(rt, OPERATOR, config_id=cfg.id, count=3, skip_pending=True)
+    records = creation.create_vm(rt, OPERATOR, config_id=cfg.id, count=3, skip_pending=True)
     assert [r.status for r in records] == [Status.ACTIVE] * 3
     assert len({r.serial for r in records}) == 3
 
@@ -40,11 +40,11 @@ def test_skip_pending_makes_vm_active_at_once(rt: Runtime) -> None:
 def test_stop_then_stop_again_is_refused_with_already_in_state(rt: Runtime) -> None:
     w = world(rt)
     cfg = config(rt, w.prepaid)
-    (record,) = ent.create_vm(rt, OPERATOR, config_id=cfg.id, skip_pending=True)
-    (outcome,) = ent.stop(rt, OPERATOR, [record.serial])
+    (record,) = creation.create_vm(rt, OPERATOR, config_id=cfg.id, skip_pending=True)
+    (outcome,) = changes.stop(rt, OPERATOR, [record.serial])
     assert outcome.ok and outcome.entitlement is not None
     assert outcome.entitlement.status is Status.STOPPED
-    (again,) = ent.stop(rt, OPERATOR, [record.serial])
+    (again,) = changes.stop(rt, OPERATOR, [record.serial])
     assert isinstance(again.error, AlreadyInState)
 
 
@@ -53,9 +53,9 @@ def test_reactivate_pending_makes_it_active_charged_from_today_with_its_token_un
 ) -> None:
     w = world(rt)
     cfg = config(rt, w.prepaid)
-    (record,) = ent.create_vm(rt, OPERATOR, config_id=cfg.id)
+    (record,) = creation.create_vm(rt, OPERATOR, config_id=cfg.id)
     clock.advance(timedelta(days=2))
-    (outcome,) = ent.reactivate(rt, OPERATOR, [record.serial])
+    (outcome,) = changes.reactivate(rt, OPERATOR, [record.serial])
     assert outcome.error is None and outcome.entitlement is not None
     assert outcome.entitlement.status is Status.ACTIVE
     assert outcome.entitlement.token_status == "NOTUSED"  # a VM can still redeem it
@@ -81,17 +81,17 @@ def test_reactivate_pending_makes_it_active_charged_from_today_with_its_token_un
 def test_reactivate_expired_is_still_refused(rt: Runtime, clock: ManualClock) -> None:
     w = world(rt)
     cfg = config(rt, w.prepaid)
-    (record,) = ent.create_vm(rt, OPERATOR, config_id=cfg.id, skip_pending=True)
-    ent.stop(rt, OPERATOR, [record.serial])
+    (record,) = creation.create_vm(rt, OPERATOR, config_id=cfg.id, skip_pending=True)
+    changes.stop(rt, OPERATOR, [record.serial])
     clock.advance(timedelta(days=400))  # past the program's end and its grace
-    (outcome,) = ent.reactivate(rt, OPERATOR, [record.serial])
+    (outcome,) = changes.reactivate(rt, OPERATOR, [record.serial])
     assert isinstance(outcome.error, InvalidState)
 
 
 def test_token_redemption_activates_pending_and_marks_token_used(rt: Runtime) -> None:
     w = world(rt)
     cfg = config(rt, w.prepaid)
-    (record,) = ent.create_vm(rt, OPERATOR, config_id=cfg.id)
+    (record,) = creation.create_vm(rt, OPERATOR, config_id=cfg.id)
     assert record.token is not None
     used = mark_token_used(rt, record.token)
     assert used.status is Status.ACTIVE and used.token_status == "USED"
@@ -102,8 +102,8 @@ def test_token_redemption_activates_pending_and_marks_token_used(rt: Runtime) ->
 def test_regenerated_token_replaces_the_old_one(rt: Runtime) -> None:
     w = world(rt)
     cfg = config(rt, w.prepaid)
-    (record,) = ent.create_vm(rt, OPERATOR, config_id=cfg.id)
-    fresh = ent.regenerate_token(rt, OPERATOR, record.serial)
+    (record,) = creation.create_vm(rt, OPERATOR, config_id=cfg.id)
+    fresh = changes.regenerate_token(rt, OPERATOR, record.serial)
     assert fresh.token != record.token
     assert record.token is not None
     from pointflex.errors import NotFound
@@ -114,12 +114,12 @@ def test_regenerated_token_replaces_the_old_one(rt: Runtime) -> None:
 
 def test_bulk_stop_with_two_product_types_is_refused_whole(rt: Runtime) -> None:
     w = world(rt)
-    vm = ent.create_vm(rt, OPERATOR, config_id=config(rt, w.prepaid).id, skip_pending=True)
+    vm = creation.create_vm(rt, OPERATOR, config_id=config(rt, w.prepaid).id, skip_pending=True)
     hw_cfg = config(rt, w.prepaid, FGT_HW, product=101, name="hw")
-    hw = ent.create_hardware(rt, OPERATOR, config_id=hw_cfg.id, serials=["FGT60FTK19000010"])
+    hw = creation.create_hardware(rt, OPERATOR, config_id=hw_cfg.id, serials=["FGT60FTK19000010"])
     with pytest.raises(MixedProductTypes):
-        ent.stop(rt, OPERATOR, [vm[0].serial, hw[0].serial])
-    (still,) = ent.stop(rt, OPERATOR, [vm[0].serial])
+        changes.stop(rt, OPERATOR, [vm[0].serial, hw[0].serial])
+    (still,) = changes.stop(rt, OPERATOR, [vm[0].serial])
     assert still.ok
 
 
@@ -127,16 +127,18 @@ def test_vm_create_on_a_hardware_configuration_is_refused(rt: Runtime) -> None:
     w = world(rt)
     hw_cfg = config(rt, w.prepaid, FGT_HW, product=101, name="hw")
     with pytest.raises(WrongProductType):
-        ent.create_vm(rt, OPERATOR, config_id=hw_cfg.id)
+        creation.create_vm(rt, OPERATOR, config_id=hw_cfg.id)
 
 
 def test_every_change_writes_an_event_and_an_audit_row(rt: Runtime, clock: ManualClock) -> None:
     w = world(rt)
-    (record,) = ent.create_vm(rt, OPERATOR, config_id=config(rt, w.prepaid).id, skip_pending=True)
+    (record,) = creation.create_vm(
+        rt, OPERATOR, config_id=config(rt, w.prepaid).id, skip_pending=True
+    )
     clock.advance(timedelta(hours=1))
-    ent.stop(rt, OPERATOR, [record.serial])
+    changes.stop(rt, OPERATOR, [record.serial])
     clock.advance(timedelta(hours=1))
-    ent.reactivate(rt, OPERATOR, [record.serial])
+    changes.reactivate(rt, OPERATOR, [record.serial])
     with rt.engine.connect() as conn:
         kinds = (
             conn.execute(

@@ -21,11 +21,17 @@ from pointflex.clock import ManualClock
 from pointflex.domain.dates import day_start, format_wire
 from pointflex.domain.ends import RequestedEnd
 from pointflex.domain.programs import ProgramKind
-from pointflex.services import accounts, exports, programs
-from pointflex.services import entitlements as ent
+from pointflex.services.access import accounts
 from pointflex.services.context import Actor, read
-from pointflex.services.entitlement_views import EntitlementFilter, get_entitlement
-from pointflex.services.exports import COLUMNS, JSON_KEYS, ExportFormat, export_entitlements
+from pointflex.services.entitlements import changes, creation, exports
+from pointflex.services.entitlements.exports import (
+    COLUMNS,
+    JSON_KEYS,
+    ExportFormat,
+    export_entitlements,
+)
+from pointflex.services.entitlements.views import EntitlementFilter, get_entitlement
+from pointflex.services.points import programs
 from pointflex.store.tables import entitlements
 from pointflex.store.token_batch import TokenBatchDecryptor
 from pointflex.store.tokens import TokenVault, new_token
@@ -71,18 +77,20 @@ def assets(rt: Runtime, clock: ManualClock) -> Assets:
     branch = config(rt, w.postpaid, name="branch", account_id=w.member)
 
     def vm(cfg_id: int, **kwargs: Any) -> str:
-        return ent.create_vm(rt, OPERATOR, config_id=cfg_id, **kwargs)[0].serial
+        return creation.create_vm(rt, OPERATOR, config_id=cfg_id, **kwargs)[0].serial
 
     pending = vm(cfg.id, description="waiting")
     grace = vm(cfg.id, skip_pending=True, folder_path="Paris/Racks")
     stopped = vm(cfg.id, skip_pending=True)
-    ent.stop(rt, OPERATOR, [stopped])
+    changes.stop(rt, OPERATOR, [stopped])
     expired = vm(
         cfg.id, skip_pending=True, end=RequestedEnd.at(day_start(date(2026, 3, 20), PACIFIC))
     )
     formula = vm(evil.id, description='=HYPERLINK("http://x","y")', folder_path="@sum")
     messy = vm(cfg.id, description='rack 4, "north"\nsecond line — café ✓')
-    (hardware,) = ent.create_hardware(rt, OPERATOR, config_id=hw.id, serials=["FGT60FTK26000001"])
+    (hardware,) = creation.create_hardware(
+        rt, OPERATOR, config_id=hw.id, serials=["FGT60FTK26000001"]
+    )
     member_vm = vm(branch.id, description="-5 at branch")
     clock.set(pacific(date(2026, 4, 10)))
     return Assets(
@@ -217,7 +225,7 @@ def test_dates_follow_each_programs_time_zone(rt: Runtime, clock: ManualClock) -
         timezone="Europe/Paris",
     )
     cfg = config(rt, program.serial, name="paris")
-    (vm,) = ent.create_vm(
+    (vm,) = creation.create_vm(
         rt,
         OPERATOR,
         config_id=cfg.id,

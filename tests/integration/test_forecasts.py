@@ -20,12 +20,12 @@ from pointflex.domain.dates import PACIFIC, day_start
 from pointflex.domain.ends import RequestedEnd
 from pointflex.domain.programs import ProgramKind
 from pointflex.errors import NotFound
-from pointflex.services import entitlements as ent
-from pointflex.services import programs
-from pointflex.services.accrual import accrue_through
 from pointflex.services.context import Actor, write
-from pointflex.services.forecasts import forecast, forecast_all
-from pointflex.services.prices import import_price_list, price_book
+from pointflex.services.entitlements import creation
+from pointflex.services.points import programs
+from pointflex.services.points.accrual import accrue_through
+from pointflex.services.points.forecasts import forecast, forecast_all
+from pointflex.services.points.prices import import_price_list, price_book
 from pointflex.store.tables import scheduled_activations
 from tests.builders import FGT_HW, OPERATOR, World, config, world
 
@@ -52,8 +52,8 @@ def setup(rt: Runtime, clock: ManualClock) -> Setup:
     w = world(rt)
     programs.add_pack(rt, OPERATOR, w.prepaid, 10_000)
     vm = config(rt, w.prepaid)
-    ent.create_vm(rt, OPERATOR, config_id=vm.id, count=2, skip_pending=True)
-    ent.create_vm(
+    creation.create_vm(rt, OPERATOR, config_id=vm.id, count=2, skip_pending=True)
+    creation.create_vm(
         rt,
         OPERATOR,
         config_id=vm.id,
@@ -61,7 +61,7 @@ def setup(rt: Runtime, clock: ManualClock) -> Setup:
         end=RequestedEnd.at(day_start(STOP, PACIFIC)),
     )
     post = config(rt, w.postpaid, name="post")
-    ent.create_vm(rt, OPERATOR, config_id=post.id, count=2, skip_pending=True)
+    creation.create_vm(rt, OPERATOR, config_id=post.id, count=2, skip_pending=True)
     clock.set(at(TODAY))
     accrue_through(rt, TODAY - timedelta(days=1))
     return Setup(w, vm.id)

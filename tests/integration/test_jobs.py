@@ -17,8 +17,8 @@ from pointflex.jobs import leases
 from pointflex.jobs.registry import Job, job_named
 from pointflex.jobs.runner import loop, run_due, run_job
 from pointflex.jobs.status import job_statuses
-from pointflex.services import entitlements as ent
 from pointflex.services.context import write
+from pointflex.services.entitlements import creation
 from pointflex.store.tables import consumption, entitlements, job_runs
 from tests.builders import OPERATOR, config, world
 
@@ -183,8 +183,8 @@ def test_the_real_jobs_charge_yesterday_and_expire_what_ended(
     w = world(rt)
     clock.set(day_start(day, LA) + timedelta(hours=9))
     cfg = config(rt, w.prepaid).id
-    (kept,) = ent.create_vm(rt, OPERATOR, config_id=cfg, skip_pending=True)
-    (ending,) = ent.create_vm(
+    (kept,) = creation.create_vm(rt, OPERATOR, config_id=cfg, skip_pending=True)
+    (ending,) = creation.create_vm(
         rt,
         OPERATOR,
         config_id=cfg,
@@ -261,16 +261,16 @@ def test_the_expiry_job_covers_every_program_at_each_ones_own_instant(
     ending = world(rt, start=date(2025, 1, 1), end=date(2026, 2, 1))  # grace ends 2026-03-03
     running = world(rt)
     clock.set(day_start(date(2026, 1, 15), LA))
-    (follower,) = ent.create_vm(
+    (follower,) = creation.create_vm(
         rt, OPERATOR, config_id=config(rt, ending.prepaid).id, skip_pending=True
     )
     day = date(2026, 3, 10)
     clock.set(day_start(day, LA) + timedelta(hours=9))
-    (kept,) = ent.create_vm(
+    (kept,) = creation.create_vm(
         rt, OPERATOR, config_id=config(rt, running.prepaid).id, skip_pending=True
     )
     ends_at = day_start(day, LA) + timedelta(hours=20)
-    (user_defined,) = ent.create_vm(
+    (user_defined,) = creation.create_vm(
         rt,
         OPERATOR,
         config_id=config(rt, running.postpaid).id,

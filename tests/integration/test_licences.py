@@ -19,12 +19,14 @@ from pointflex.config import Settings
 from pointflex.domain.ends import RequestedEnd
 from pointflex.domain.entitlements import Status
 from pointflex.errors import AccountSuspended, InvalidInput, InvalidState, NotFound, Throttled
-from pointflex.services import configs, licence_guard, licences
-from pointflex.services import entitlements as ent
-from pointflex.services.accrual import accrue_through
+from pointflex.services.configs import configurations as configs
 from pointflex.services.context import read, write
-from pointflex.services.entitlement_views import Entitlement, load_records
-from pointflex.services.lifecycle import apply_expiry
+from pointflex.services.entitlements import changes, creation
+from pointflex.services.entitlements.lifecycle import apply_expiry
+from pointflex.services.entitlements.views import Entitlement, load_records
+from pointflex.services.licensing import guard as licence_guard
+from pointflex.services.licensing import licences
+from pointflex.services.points.accrual import accrue_through
 from pointflex.signing.keys import keyring
 from pointflex.store.tables import audit_log, auth_failures, signing_keys
 from pointflex.store.tables import licences as licence_rows
@@ -45,7 +47,7 @@ def published(rt: Runtime) -> KeySet:
 
 def vm(rt: Runtime, **create: Any) -> Entitlement:
     w = world(rt)
-    (record,) = ent.create_vm(rt, OPERATOR, config_id=config(rt, w.prepaid).id, **create)
+    (record,) = creation.create_vm(rt, OPERATOR, config_id=config(rt, w.prepaid).id, **create)
     assert record.token is not None
     return record
 
@@ -182,11 +184,11 @@ def test_a_stopped_entitlement_refuses_activation_and_its_token_stays_unused(
 ) -> None:
     record = vm(rt, skip_pending=True)
     assert record.token is not None
-    ent.stop(rt, OPERATOR, [record.serial])
+    changes.stop(rt, OPERATOR, [record.serial])
     with pytest.raises(InvalidState, match="STOPPED"):
         activate(rt, record.token)
     assert stored(rt, record.serial).token_status == "NOTUSED"
-    ent.reactivate(rt, OPERATOR, [record.serial])
+    changes.reactivate(rt, OPERATOR, [record.serial])
     activate(rt, record.token)
 
 
@@ -256,7 +258,7 @@ def test_a_regenerated_token_once_redeemed_supersedes_the_earlier_licence(rt: Ru
     record = vm(rt)
     assert record.token is not None
     old = activate(rt, record.token, ME)
-    fresh = ent.regenerate_token(rt, OPERATOR, record.serial)
+    fresh = changes.regenerate_token(rt, OPERATOR, record.serial)
     assert fresh.token is not None
     assert check(rt, old)["verdict"] == "VALID"  # revoked only once the new token is used
     with pytest.raises(NotFound):  # R32: the old token is gone, even for its own instance
@@ -298,10 +300,10 @@ def test_duplicate_comes_before_superseded_and_superseded_before_stopped(rt: Run
     record = vm(rt)
     assert record.token is not None
     old = activate(rt, record.token, ME)
-    fresh = ent.regenerate_token(rt, OPERATOR, record.serial)
+    fresh = changes.regenerate_token(rt, OPERATOR, record.serial)
     assert fresh.token is not None
     activate(rt, fresh.token, OTHER)
-    ent.stop(rt, OPERATOR, [record.serial])
+    changes.stop(rt, OPERATOR, [record.serial])
     assert check(rt, old, "a-copy-of-me")["verdict"] == "DUPLICATE"
     assert check(rt, old, ME)["verdict"] == "SUPERSEDED"
 
@@ -312,9 +314,9 @@ def test_a_stopped_entitlement_answers_stopped_and_valid_again_after_reactivatio
     record = vm(rt)
     assert record.token is not None
     payload = activate(rt, record.token)
-    ent.stop(rt, OPERATOR, [record.serial])
+    changes.stop(rt, OPERATOR, [record.serial])
     assert check(rt, payload)["verdict"] == "STOPPED"
-    ent.reactivate(rt, OPERATOR, [record.serial])
+    changes.reactivate(rt, OPERATOR, [record.serial])
     assert check(rt, payload)["verdict"] == "VALID"
 
 
@@ -338,7 +340,7 @@ def test_program_expiry_grace_is_still_valid_and_expired_once_the_grace_ends(
     rt: Runtime, clock: ManualClock
 ) -> None:
     w = world(rt, end=date(2026, 3, 10))
-    (record,) = ent.create_vm(rt, OPERATOR, config_id=config(rt, w.prepaid).id)
+    (record,) = creation.create_vm(rt, OPERATOR, config_id=config(rt, w.prepaid).id)
     assert record.token is not None
     payload = activate(rt, record.token)
     clock.set(datetime(2026, 3, 20, 18, 0, tzinfo=UTC))
@@ -368,7 +370,7 @@ def test_hardware_validates_by_serial_and_a_removed_device_is_expired_with_reaso
 ) -> None:
     w = world(rt)
     hw_config = config(rt, w.prepaid, FGT_HW, product=101, name="hw")
-    ent.create_hardware(rt, OPERATOR, config_id=hw_config.id, serials=["FGT60FTK19000010"])
+    creation.create_hardware(rt, OPERATOR, config_id=hw_config.id, serials=["FGT60FTK19000010"])
 
     def hardware(serial: str) -> dict[str, Any]:
         answer = licences.validate(rt, None, serial, "fgt-box", nonce("h"))
@@ -379,9 +381,9 @@ def test_hardware_validates_by_serial_and_a_removed_device_is_expired_with_reaso
     assert valid["serialNumber"] == "FGT60FTK19000010"
     assert valid["sizing"]["vcpus"] is None  # a product without a CPU parameter
     assert hardware("FGT60FTK19999999")["verdict"] == "UNKNOWN"
-    ent.stop(rt, OPERATOR, ["FGT60FTK19000010"])
+    changes.stop(rt, OPERATOR, ["FGT60FTK19000010"])
     assert hardware("FGT60FTK19000010")["verdict"] == "STOPPED"
-    ent.remove_hardware(rt, OPERATOR, ["FGT60FTK19000010"])
+    changes.remove_hardware(rt, OPERATOR, ["FGT60FTK19000010"])
     removed = hardware("FGT60FTK19000010")
     assert (removed["verdict"], removed["reason"]) == ("EXPIRED", "REMOVED")
 
@@ -585,8 +587,8 @@ def test_a_suspended_account_cannot_start_a_pending_vm_by_redeeming_its_token_P7
     clock.set(datetime(2026, 1, 1, 12, tzinfo=UTC))
     w = world(rt)
     cfg = config(rt, w.prepaid)
-    ent.create_vm(rt, OPERATOR, config_id=cfg.id, count=1, skip_pending=True)  # burns points
-    (pending,) = ent.create_vm(rt, OPERATOR, config_id=cfg.id, count=1)
+    creation.create_vm(rt, OPERATOR, config_id=cfg.id, count=1, skip_pending=True)  # burns points
+    (pending,) = creation.create_vm(rt, OPERATOR, config_id=cfg.id, count=1)
     clock.set(datetime(2026, 4, 2, 12, tzinfo=UTC))
     accrue_through(rt, date(2026, 4, 1))  # negative since 2 January: 90 days on 2 April
     with pytest.raises(AccountSuspended):

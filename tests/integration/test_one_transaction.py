@@ -11,11 +11,10 @@ from sqlalchemy import event
 from pointflex.bootstrap import Runtime
 from pointflex.domain.entitlements import Status
 from pointflex.errors import InvalidInput, InvalidState
-from pointflex.services import entitlements as ent
-from pointflex.services import transfers
-from pointflex.services.bulk_actions import BulkAction, apply_bulk, preview_bulk
 from pointflex.services.context import read
-from pointflex.services.entitlement_views import EntitlementFilter, load_records
+from pointflex.services.entitlements import changes, creation, transfers
+from pointflex.services.entitlements.bulk import BulkAction, apply_bulk, preview_bulk
+from pointflex.services.entitlements.views import EntitlementFilter, load_records
 from tests.builders import FGT_HW, OPERATOR, config, world
 
 
@@ -38,7 +37,7 @@ def test_a_transfer_checks_its_source_program_in_the_transaction_that_moves(
     rt: Runtime,
 ) -> None:
     w = world(rt)
-    here = ent.create_vm(rt, OPERATOR, config_id=config(rt, w.prepaid).id, skip_pending=True)
+    here = creation.create_vm(rt, OPERATOR, config_id=config(rt, w.prepaid).id, skip_pending=True)
     with transactions(rt) as begun:
         moved = transfers.transfer(
             rt,
@@ -53,7 +52,9 @@ def test_a_transfer_checks_its_source_program_in_the_transaction_that_moves(
 
 def test_a_transfer_naming_another_program_moves_nothing(rt: Runtime) -> None:
     w = world(rt)
-    (there,) = ent.create_vm(rt, OPERATOR, config_id=config(rt, w.postpaid).id, skip_pending=True)
+    (there,) = creation.create_vm(
+        rt, OPERATOR, config_id=config(rt, w.postpaid).id, skip_pending=True
+    )
     with pytest.raises(InvalidInput) as caught:
         transfers.transfer(
             rt,
@@ -71,7 +72,7 @@ def test_a_transfer_naming_another_program_moves_nothing(rt: Runtime) -> None:
 def test_a_bulk_stop_of_a_filtered_selection_is_one_transaction(rt: Runtime) -> None:
     w = world(rt)
     cfg = config(rt, w.prepaid)
-    created = ent.create_vm(rt, OPERATOR, config_id=cfg.id, count=5, skip_pending=True)
+    created = creation.create_vm(rt, OPERATOR, config_id=cfg.id, count=5, skip_pending=True)
     everything = EntitlementFilter(config_id=cfg.id)
     assert len(preview_bulk(rt, OPERATOR, BulkAction.STOP, [], everything)) == 5
     with transactions(rt) as begun:
@@ -86,10 +87,10 @@ def test_a_bulk_stop_of_a_filtered_selection_is_one_transaction(rt: Runtime) -> 
 def test_a_bulk_removal_is_refused_whole_when_one_serial_cannot_go(rt: Runtime) -> None:
     w = world(rt)
     hw = config(rt, w.prepaid, FGT_HW, product=101, name="hw")
-    made = ent.create_hardware(
+    made = creation.create_hardware(
         rt, OPERATOR, config_id=hw.id, serials=["FGT60FTK00000001", "FGT60FTK00000002"]
     )
-    ent.stop(rt, OPERATOR, [made[0].serial])
+    changes.stop(rt, OPERATOR, [made[0].serial])
     with pytest.raises(InvalidState, match="only STOPPED or EXPIRED hardware"):
         apply_bulk(rt, OPERATOR, BulkAction.REMOVE, [r.serial for r in made], None)
     with read(rt) as conn:

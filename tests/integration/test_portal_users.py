@@ -19,8 +19,8 @@ from pointflex.errors import (
     NotFound,
     Throttled,
 )
-from pointflex.services import accounts, api_users, portal_users, sessions
-from pointflex.services.api_users import Permission
+from pointflex.services.access import accounts, api_users, portal_users, sessions
+from pointflex.services.access.api_users import Permission
 from pointflex.services.context import Actor, read
 from pointflex.store.tables import audit_log, auth_failures, portal_sessions
 from pointflex.store.tables import portal_users as PU

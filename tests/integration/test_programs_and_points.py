@@ -15,16 +15,17 @@ from pointflex.domain.ends import RequestedEnd
 from pointflex.domain.entitlements import Status
 from pointflex.domain.programs import ProgramKind
 from pointflex.errors import AccountSuspended, Forbidden, InvalidInput, ProgramConflict
-from pointflex.services import accounts, programs
-from pointflex.services import entitlements as ent
-from pointflex.services.accrual import accrue_through
+from pointflex.services.access import accounts
 from pointflex.services.context import Actor
-from pointflex.services.entitlement_views import (
+from pointflex.services.entitlements import changes, creation
+from pointflex.services.entitlements.views import (
     EntitlementFilter,
     get_entitlement,
     iter_entitlements,
 )
-from pointflex.services.points import monthly_statement
+from pointflex.services.points import programs
+from pointflex.services.points.accrual import accrue_through
+from pointflex.services.points.usage import monthly_statement
 from pointflex.store.tables import point_ledger
 from tests.builders import OPERATOR, config, world
 
@@ -61,9 +62,9 @@ def test_follow_program_entitlements_move_with_an_extension_user_defined_do_not_
 ) -> None:
     w = world(rt)
     cfg = config(rt, w.prepaid)
-    (follow,) = ent.create_vm(rt, OPERATOR, config_id=cfg.id)
+    (follow,) = creation.create_vm(rt, OPERATOR, config_id=cfg.id)
     fixed_end = day_start(date(2026, 9, 1), LA)
-    (fixed,) = ent.create_vm(rt, OPERATOR, config_id=cfg.id, end=RequestedEnd.at(fixed_end))
+    (fixed,) = creation.create_vm(rt, OPERATOR, config_id=cfg.id, end=RequestedEnd.at(fixed_end))
     programs.register_program(
         rt,
         OPERATOR,
@@ -121,7 +122,7 @@ def test_negative_balance_shows_grace_keeps_charging_and_a_pack_clears_it_R55_R5
 ) -> None:
     clock.set(at(date(2026, 3, 1)))
     w = world(rt)
-    (vm,) = ent.create_vm(rt, OPERATOR, config_id=config(rt, w.prepaid).id, skip_pending=True)
+    (vm,) = creation.create_vm(rt, OPERATOR, config_id=config(rt, w.prepaid).id, skip_pending=True)
     clock.set(at(date(2026, 3, 4), 2))
     accrue_through(rt, date(2026, 3, 3))
     assert programs.balance(rt, OPERATOR, w.prepaid) == Decimal("-19.17")
@@ -139,13 +140,15 @@ def test_ninety_days_negative_suspends_new_entitlements_and_reactivations_P7(
     clock.set(at(date(2026, 1, 1)))
     w = world(rt)
     cfg = config(rt, w.prepaid)
-    (running, stopped) = ent.create_vm(rt, OPERATOR, config_id=cfg.id, count=2, skip_pending=True)
-    ent.stop(rt, OPERATOR, [stopped.serial])
+    (running, stopped) = creation.create_vm(
+        rt, OPERATOR, config_id=cfg.id, count=2, skip_pending=True
+    )
+    changes.stop(rt, OPERATOR, [stopped.serial])
     clock.set(at(date(2026, 4, 2), 2))
     accrue_through(rt, date(2026, 4, 1))  # negative since 2 January: 90 days on 2 April
     with pytest.raises(AccountSuspended):
-        ent.create_vm(rt, OPERATOR, config_id=cfg.id)
-    (outcome,) = ent.reactivate(rt, OPERATOR, [stopped.serial])
+        creation.create_vm(rt, OPERATOR, config_id=cfg.id)
+    (outcome,) = changes.reactivate(rt, OPERATOR, [stopped.serial])
     assert isinstance(outcome.error, AccountSuspended)
     assert status_of(rt, running.serial) is Status.GRACE_PERIOD  # keeps running and accruing
 
@@ -155,7 +158,7 @@ def test_program_expiry_puts_entitlements_in_grace_then_expires_them_R57_P7(
 ) -> None:
     clock.set(at(date(2026, 3, 1)))
     w = world(rt, end=date(2026, 4, 1))
-    (vm,) = ent.create_vm(rt, OPERATOR, config_id=config(rt, w.postpaid).id, skip_pending=True)
+    (vm,) = creation.create_vm(rt, OPERATOR, config_id=config(rt, w.postpaid).id, skip_pending=True)
     clock.set(at(date(2026, 4, 10)))
     assert status_of(rt, vm.serial) is Status.GRACE_PERIOD
     clock.set(at(date(2026, 5, 1)))
@@ -206,12 +209,13 @@ def test_status_filters_match_the_shown_status_not_the_stored_one(
     w = world(rt)
     cfg = config(rt, w.prepaid)
     running, stopped, ending = (
-        e.serial for e in ent.create_vm(rt, OPERATOR, config_id=cfg.id, count=3, skip_pending=True)
+        e.serial
+        for e in creation.create_vm(rt, OPERATOR, config_id=cfg.id, count=3, skip_pending=True)
     )
-    (pending,) = (e.serial for e in ent.create_vm(rt, OPERATOR, config_id=cfg.id))
-    ent.stop(rt, OPERATOR, [stopped])
+    (pending,) = (e.serial for e in creation.create_vm(rt, OPERATOR, config_id=cfg.id))
+    changes.stop(rt, OPERATOR, [stopped])
     end = day_start(date(2026, 1, 20), LA)
-    ent.update_entitlement(rt, OPERATOR, ending, end=RequestedEnd.at(end))
+    changes.update_entitlement(rt, OPERATOR, ending, end=RequestedEnd.at(end))
     clock.set(at(date(2026, 1, 25), 2))
     accrue_through(rt, date(2026, 1, 24))  # no points: the prepaid program is in grace
     # Stored ACTIVE, shown GRACE_PERIOD; stored ACTIVE with a passed end, shown EXPIRED.

@@ -12,11 +12,10 @@ from pointflex.bootstrap import Runtime
 from pointflex.clock import ManualClock
 from pointflex.domain.dates import day_start
 from pointflex.errors import Duplicate, InvalidDate, LimitExceeded, NotFound
-from pointflex.services import entitlements as ent
-from pointflex.services import programs
-from pointflex.services import scheduled_activations as scheduled
-from pointflex.services.accrual import accrue_through
 from pointflex.services.context import Actor
+from pointflex.services.entitlements import creation, scheduled
+from pointflex.services.points import programs
+from pointflex.services.points.accrual import accrue_through
 from pointflex.store.tables import audit_log, entitlements, scheduled_activations
 from tests.builders import FGT_HW, OPERATOR, World, config, world
 
@@ -114,7 +113,7 @@ def test_a_program_in_negative_grace_holds_its_activations_until_points_arrive(
     rt: Runtime, clock: ManualClock, acme: World, hw_config: int
 ) -> None:
     vm_config = config(rt, acme.prepaid).id
-    ent.create_vm(rt, OPERATOR, config_id=vm_config, skip_pending=True)
+    creation.create_vm(rt, OPERATOR, config_id=vm_config, skip_pending=True)
     clock.set(at(TODAY + timedelta(days=1), 1))
     accrue_through(rt, TODAY)  # no points were ever added: the balance goes negative
     scheduled.schedule_hardware(
@@ -141,7 +140,7 @@ def test_a_serial_added_by_hand_meanwhile_fails_alone(
         serials=["FGT60F0005", "FGT60F0006"],
         start_date=START,
     )
-    ent.create_hardware(rt, OPERATOR, config_id=hw_config, serials=["FGT60F0006"])
+    creation.create_hardware(rt, OPERATOR, config_id=hw_config, serials=["FGT60F0006"])
     clock.set(at(START, 3))
     summary = scheduled.activate_due(rt)
     assert (summary.created, summary.failed) == (1, 1)
@@ -172,7 +171,7 @@ def test_scheduling_refuses_bad_dates_too_many_serials_and_known_serials(
     schedule([f"FGT60F{n:05d}" for n in range(1000)])  # R38: 1,000 is allowed
     with pytest.raises(Duplicate, match="already scheduled"):
         schedule(["FGT60F00001"])
-    ent.create_hardware(rt, OPERATOR, config_id=hw_config, serials=["FGT60F0008"])
+    creation.create_hardware(rt, OPERATOR, config_id=hw_config, serials=["FGT60F0008"])
     with pytest.raises(Duplicate, match="already managed"):
         schedule(["FGT60F0008"])
     assert len(states(rt)) == 1000

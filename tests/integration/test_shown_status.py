@@ -16,9 +16,9 @@ from sqlalchemy import select, update
 from pointflex.bootstrap import Runtime
 from pointflex.clock import ManualClock
 from pointflex.domain.entitlements import Status, TerminationMode
-from pointflex.services import entitlements as ent
 from pointflex.services.context import read, write
-from pointflex.services.entitlement_views import ProgramFacts, load_records, shown_status_sql
+from pointflex.services.entitlements import creation
+from pointflex.services.entitlements.views import ProgramFacts, load_records, shown_status_sql
 from pointflex.store.tables import entitlements, programs
 from tests.builders import OPERATOR, config, world
 
@@ -53,7 +53,7 @@ def test_the_database_and_the_domain_show_the_same_status_for_every_case(
     for program in serials:
         cfg = config(rt, program)
         cases = list(itertools.product(STORED, MODES, (-2, 2)))
-        created = ent.create_vm(rt, OPERATOR, config_id=cfg.id, count=len(cases))
+        created = creation.create_vm(rt, OPERATOR, config_id=cfg.id, count=len(cases))
         with write(rt) as conn:
             for record, (stored, mode, days) in zip(created, cases, strict=True):
                 conn.execute(
@@ -79,7 +79,9 @@ def test_a_program_past_its_grace_expires_follow_program_entitlements_in_both(
     rt: Runtime, clock: ManualClock
 ) -> None:
     w = world(rt, start=date(2026, 1, 1), end=date(2026, 4, 1))
-    (record,) = ent.create_vm(rt, OPERATOR, config_id=config(rt, w.prepaid).id, skip_pending=True)
+    (record,) = creation.create_vm(
+        rt, OPERATOR, config_id=config(rt, w.prepaid).id, skip_pending=True
+    )
     clock.set(clock.now() + timedelta(days=31 + rt.settings.program_grace_days + 1))
     with read(rt) as conn:
         (loaded,) = load_records(rt, conn, OPERATOR, [record.serial])

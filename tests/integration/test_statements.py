@@ -17,17 +17,12 @@ from pointflex.bootstrap import Runtime
 from pointflex.clock import ManualClock
 from pointflex.domain.dates import PACIFIC, day_start
 from pointflex.errors import InvalidDate, NotFound
-from pointflex.services import entitlements as ent
-from pointflex.services import programs
-from pointflex.services.accrual import accrue_through
+from pointflex.renderers.statements import CSV_HEADER, statement_csv, statement_html
 from pointflex.services.context import Actor, read, write
-from pointflex.services.statements import (
-    CSV_HEADER,
-    StatementDoesNotReconcile,
-    statement,
-    statement_csv,
-    statement_html,
-)
+from pointflex.services.entitlements import changes, creation
+from pointflex.services.points import programs
+from pointflex.services.points.accrual import accrue_through
+from pointflex.services.points.statements import StatementDoesNotReconcile, statement
 from pointflex.store.tables import accrual_runs, consumption
 from tests.builders import FGT_ENT_4, OPERATOR, World, config, world
 
@@ -54,16 +49,16 @@ def setup(rt: Runtime, clock: ManualClock) -> Setup:
     programs.add_pack(rt, OPERATOR, w.prepaid, 10_000, reference="LIC-ELAVM-10K")
     small, large = config(rt, w.prepaid), config(rt, w.prepaid, FGT_ENT_4, name="big")
     member = config(rt, w.prepaid, name="branch", account_id=w.member)
-    made = ent.create_vm(rt, OPERATOR, config_id=small.id, count=2, skip_pending=True)
+    made = creation.create_vm(rt, OPERATOR, config_id=small.id, count=2, skip_pending=True)
     post = config(rt, w.postpaid, name="post")
-    ent.create_vm(rt, OPERATOR, config_id=post.id, skip_pending=True)
+    creation.create_vm(rt, OPERATOR, config_id=post.id, skip_pending=True)
     clock.set(at(date(2026, 3, 3)))
-    made += ent.create_vm(rt, OPERATOR, config_id=large.id, skip_pending=True)
-    branch = ent.create_vm(rt, OPERATOR, config_id=member.id, skip_pending=True)
+    made += creation.create_vm(rt, OPERATOR, config_id=large.id, skip_pending=True)
+    branch = creation.create_vm(rt, OPERATOR, config_id=member.id, skip_pending=True)
     clock.set(at(date(2026, 3, 12)))
     programs.add_pack(rt, OPERATOR, w.prepaid, 50_000, reference="LIC-ELAVM-50K")
     programs.adjust(rt, OPERATOR, w.prepaid, Decimal("-12.34"), "goodwill correction")
-    ent.stop(rt, OPERATOR, [made[0].serial])
+    changes.stop(rt, OPERATOR, [made[0].serial])
     clock.set(at(date(2026, 4, 10)))
     accrue_through(rt, date(2026, 4, 9))
     return Setup(w, [e.serial for e in made], branch[0].serial)

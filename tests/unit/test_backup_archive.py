@@ -7,14 +7,14 @@ from decimal import Decimal
 
 import pytest
 
-from pointflex.services.backup_archive import (
+from pointflex.adapters.backup_archive import (
     BackupRefused,
     Manifest,
     TableSummary,
     canonical_row,
     differences,
 )
-from pointflex.services.backup_postgres import libpq_target
+from pointflex.adapters.backup_postgres import libpq_target
 
 MANIFEST = Manifest(
     backend="sqlite",

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from pointflex.http.paths import is_api_path
-from pointflex.services.api_users import Permission
+from pointflex.services.access.api_users import Permission
 from pointflex.web.csrf import tokens_match
 from pointflex.web.paths import safe_next
 from pointflex.web.render import NAV, nav_for, points

@@ -21,9 +21,9 @@ import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Page, sync_playwright
 
 from pointflex.bootstrap import Runtime
-from pointflex.services import accounts
-from pointflex.services.api_users import Permission
-from pointflex.services.portal_users import PortalUser, create_portal_user
+from pointflex.services.access import accounts
+from pointflex.services.access.api_users import Permission
+from pointflex.services.access.portal_users import PortalUser, create_portal_user
 from tests.builders import OPERATOR
 from tests.live import LiveServer, live_app
 

@@ -9,7 +9,7 @@ from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import select
 
 from pointflex.bootstrap import Runtime
-from pointflex.services.auth import verify_password
+from pointflex.services.access.auth import verify_password
 from pointflex.services.context import read
 from pointflex.store.tables import audit_log, portal_sessions, portal_users
 from tests.web.conftest import SignIn, sign_in_form, unlabelled_controls

@@ -10,11 +10,11 @@ from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
 from pointflex.bootstrap import Runtime
-from pointflex.services import programs
-from pointflex.services.alerts import raise_due_alerts
-from pointflex.services.api_users import Permission
+from pointflex.services.access.api_users import Permission
+from pointflex.services.alerts.deliveries import deliver_due
+from pointflex.services.alerts.occurrences import raise_due_alerts
 from pointflex.services.context import read
-from pointflex.services.deliveries import deliver_due
+from pointflex.services.points import programs
 from pointflex.store.tables import (
     alert_thresholds,
     alerts,

@@ -8,7 +8,7 @@ from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
 from pointflex.bootstrap import Runtime
-from pointflex.services.api_users import Permission
+from pointflex.services.access.api_users import Permission
 from pointflex.services.context import read
 from pointflex.store.tables import api_users
 from tests.builders import world

@@ -16,8 +16,8 @@ from sqlalchemy import select
 
 from pointflex.bootstrap import Runtime
 from pointflex.domain.dates import PACIFIC, day_start
-from pointflex.services import entitlements as ent
 from pointflex.services.context import read
+from pointflex.services.entitlements import changes, creation
 from pointflex.store.tables import entitlements as E
 from tests.builders import FGT_HW, OPERATOR, config, world
 from tests.web.conftest import (
@@ -41,13 +41,19 @@ class Assets:
 def build(rt: Runtime, *, vms: int = 6, hardware: int = 0) -> Assets:
     w = world(rt)
     vm = config(rt, w.prepaid, account_id=w.root)
-    made = ent.create_vm(rt, OPERATOR, config_id=vm.id, count=vms, skip_pending=True) if vms else []
+    made = (
+        creation.create_vm(rt, OPERATOR, config_id=vm.id, count=vms, skip_pending=True)
+        if vms
+        else []
+    )
     serials: list[str] = []
     if hardware:
         hw = config(rt, w.prepaid, FGT_HW, product=101, name="hw", account_id=w.root)
         serials = [f"FGT60FTK19{i:06d}" for i in range(hardware)]
         for start in range(0, hardware, 100):
-            ent.create_hardware(rt, OPERATOR, config_id=hw.id, serials=serials[start : start + 100])
+            creation.create_hardware(
+                rt, OPERATOR, config_id=hw.id, serials=serials[start : start + 100]
+            )
     return Assets(w.root, sorted(e.serial for e in made), serials, w.prepaid)
 
 
@@ -126,7 +132,7 @@ def test_bulk_reactivate_follow_program_and_user_defined(
     page: Page, rt: Runtime, signed_in: SignIn
 ) -> None:
     a = build(rt, vms=4)
-    ent.stop(rt, OPERATOR, a.vms)
+    changes.stop(rt, OPERATOR, a.vms)
     signed_in(page, account_id=a.root)
     page.goto("/assets")
     select_rows(page, a.vms[:2])
@@ -159,7 +165,7 @@ def test_bulk_reactivate_follow_program_and_user_defined(
 def test_hardware_removal_and_its_limits(page: Page, rt: Runtime, signed_in: SignIn) -> None:
     a = build(rt, vms=0, hardware=104)
     hw = a.hardware
-    ent.stop(rt, OPERATOR, hw[:103])  # hw[103] stays ACTIVE
+    changes.stop(rt, OPERATOR, hw[:103])  # hw[103] stays ACTIVE
     signed_in(page, account_id=a.root)
 
     # An ACTIVE serial in the selection refuses the whole request: nothing removed.
@@ -258,7 +264,7 @@ def test_exports_by_button_and_right_click(page: Page, rt: Runtime, signed_in: S
 
 def test_filters_paging_and_sorting(page: Page, rt: Runtime, signed_in: SignIn) -> None:
     a = build(rt, vms=120)
-    ent.stop(rt, OPERATOR, a.vms[10:15])
+    changes.stop(rt, OPERATOR, a.vms[10:15])
     signed_in(page, account_id=a.root)
     page.goto("/assets")
     body = page.locator("[data-assets-table] tbody tr")
@@ -324,7 +330,7 @@ def test_select_all_matching_acts_on_every_filtered_row(
     page: Page, rt: Runtime, signed_in: SignIn
 ) -> None:
     a = build(rt, vms=125)
-    ent.stop(rt, OPERATOR, a.vms[:5])
+    changes.stop(rt, OPERATOR, a.vms[:5])
     signed_in(page, account_id=a.root)
     page.goto("/assets?status=ACTIVE")
     expect(page.locator("#assets-count")).to_contain_text("120 entitlements")
@@ -354,7 +360,7 @@ def test_fits_a_phone(page: Page, rt: Runtime, signed_in: SignIn) -> None:
 def test_read_only_users_see_no_bulk_actions_but_can_export(
     page: Page, rt: Runtime, signed_in: SignIn
 ) -> None:
-    from pointflex.services.api_users import Permission
+    from pointflex.services.access.api_users import Permission
 
     a = build(rt, vms=2)
     signed_in(page, Permission.READONLY, account_id=a.root)

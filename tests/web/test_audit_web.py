@@ -9,8 +9,8 @@ from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
 from pointflex.bootstrap import Runtime
-from pointflex.services import entitlements as ent
 from pointflex.services.context import read
+from pointflex.services.entitlements import changes, creation
 from pointflex.store.tables import audit_log
 from tests.builders import OPERATOR, config, world
 from tests.web.conftest import PHONE, SignIn, no_horizontal_scroll, unlabelled_controls
@@ -18,7 +18,7 @@ from tests.web.conftest import PHONE, SignIn, no_horizontal_scroll, unlabelled_c
 
 def make_org(rt: Runtime, vms: int) -> tuple[int, list[str]]:
     w = world(rt)
-    made = ent.create_vm(
+    made = creation.create_vm(
         rt,
         OPERATOR,
         config_id=config(rt, w.prepaid, account_id=w.root).id,
@@ -33,8 +33,8 @@ def test_audit_log_shows_the_scope_rows_with_before_after_and_filters(
 ) -> None:
     root, mine = make_org(rt, 3)
     other_root, theirs = make_org(rt, 2)
-    ent.stop(rt, OPERATOR, mine[:1])
-    ent.stop(rt, OPERATOR, theirs[:1])
+    changes.stop(rt, OPERATOR, mine[:1])
+    changes.stop(rt, OPERATOR, theirs[:1])
     with read(rt) as conn:
         stops = conn.execute(
             select(audit_log).where(

@@ -15,10 +15,11 @@ from sqlalchemy import func, select
 
 from pointflex.bootstrap import Runtime
 from pointflex.domain.programs import ProgramKind
-from pointflex.services import accounts, prices, programs
-from pointflex.services import entitlements as ent
-from pointflex.services.api_users import Permission
+from pointflex.services.access import accounts
+from pointflex.services.access.api_users import Permission
 from pointflex.services.context import read
+from pointflex.services.entitlements import creation
+from pointflex.services.points import prices, programs
 from pointflex.store.tables import config_versions, configurations
 from pointflex.web.render import points
 from tests.builders import FGT_ENT_2, OPERATOR, config
@@ -155,7 +156,7 @@ def test_edit_warns_with_the_count_and_saves(
     page: Page, rt: Runtime, org: Org, signed_in: SignIn
 ) -> None:
     made = config(rt, org.program, FGT_ENT_2, name="fgt-2")
-    ent.create_vm(rt, OPERATOR, config_id=made.id, count=2, skip_pending=True)
+    creation.create_vm(rt, OPERATOR, config_id=made.id, count=2, skip_pending=True)
     signed_in(page, Permission.READWRITE, organization_id=org.organization_id)
     page.goto("/configs")
     row = page.locator(f'tr[data-config-id="{made.id}"]')

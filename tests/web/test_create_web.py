@@ -14,9 +14,10 @@ from sqlalchemy import select
 
 from pointflex.bootstrap import Runtime
 from pointflex.domain.programs import ProgramKind
-from pointflex.services import accounts, programs
-from pointflex.services.api_users import Permission
+from pointflex.services.access import accounts
+from pointflex.services.access.api_users import Permission
 from pointflex.services.context import read
+from pointflex.services.points import programs
 from pointflex.store.tables import entitlements, scheduled_activations
 from tests.builders import FGT_ENT_2, FGT_HW, OPERATOR, config
 from tests.web.conftest import PHONE, SignIn, no_horizontal_scroll, unlabelled_controls

@@ -12,9 +12,9 @@ from sqlalchemy import func, select
 
 from pointflex.bootstrap import Runtime
 from pointflex.clock import ManualClock
-from pointflex.services.api_users import Permission
+from pointflex.services.access.api_users import Permission
 from pointflex.services.context import read
-from pointflex.services.dashboard import CHART_DAYS, dashboard
+from pointflex.services.points.dashboard import CHART_DAYS, dashboard
 from pointflex.store.tables import consumption, point_ledger
 from pointflex.web.render import points
 from tests.builders import OPERATOR

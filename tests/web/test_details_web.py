@@ -23,11 +23,11 @@ from pointflex.bootstrap import Runtime
 from pointflex.clock import ManualClock
 from pointflex.domain.dates import PACIFIC, day_start
 from pointflex.domain.ends import RequestedEnd
-from pointflex.services import entitlements as ent
-from pointflex.services.api_users import Permission
+from pointflex.services.access.api_users import Permission
 from pointflex.services.context import read
-from pointflex.services.entitlement_details import CHART_DAYS
-from pointflex.services.transfers import locked_token_serial
+from pointflex.services.entitlements import changes, creation
+from pointflex.services.entitlements.details import CHART_DAYS
+from pointflex.services.entitlements.transfers import locked_token_serial
 from pointflex.store.tables import configurations, consumption, entitlement_events, entitlements
 from pointflex.web.render import points
 from tests.builders import FGT_ENT_2, FGT_HW, OPERATOR, config
@@ -146,13 +146,13 @@ def test_single_reactivate_follow_program(
     page: Page, rt: Runtime, setup: Setup, signed_in: SignIn
 ) -> None:
     # A User Defined end first, so that choosing Follow Program is a real change.
-    ent.update_entitlement(
+    changes.update_entitlement(
         rt,
         OPERATOR,
         setup.serial,
         end=RequestedEnd.at(day_start(setup.today + timedelta(days=30), PACIFIC)),
     )
-    ent.stop(rt, OPERATOR, [setup.serial])
+    changes.stop(rt, OPERATOR, [setup.serial])
     signed_in(page, organization_id=setup.organization_id)
     open_reactivation(page, setup.serial)
     date_input = page.get_by_label("Expiration date")
@@ -173,7 +173,7 @@ def test_single_reactivate_follow_program(
 def test_a_pending_vm_can_be_reactivated_as_fortiflex_allows(
     page: Page, rt: Runtime, setup: Setup, signed_in: SignIn
 ) -> None:
-    (pending,) = ent.create_vm(rt, OPERATOR, config_id=row(rt, setup.serial).config_id)
+    (pending,) = creation.create_vm(rt, OPERATOR, config_id=row(rt, setup.serial).config_id)
     signed_in(page, organization_id=setup.organization_id)
     page.goto(f"/assets/{pending.serial}")
     assert field(page, "status") == "PENDING"
@@ -189,7 +189,7 @@ def test_a_pending_vm_can_be_reactivated_as_fortiflex_allows(
 def test_single_reactivate_user_defined_with_changes(
     page: Page, rt: Runtime, setup: Setup, signed_in: SignIn
 ) -> None:
-    ent.stop(rt, OPERATOR, [setup.serial])
+    changes.stop(rt, OPERATOR, [setup.serial])
     signed_in(page, organization_id=setup.organization_id)
     open_reactivation(page, setup.serial)
     page.get_by_label("Description").fill("rebuilt edge VM")
@@ -311,7 +311,7 @@ def test_readonly_sees_no_actions_and_a_forged_post_is_refused(
 
 
 def test_history_chart_and_layout(page: Page, rt: Runtime, setup: Setup, signed_in: SignIn) -> None:
-    ent.update_entitlement(rt, OPERATOR, setup.serial, description="edge VM")
+    changes.update_entitlement(rt, OPERATOR, setup.serial, description="edge VM")
     signed_in(page, organization_id=setup.organization_id)
     page.goto(f"/assets/{setup.serial}")
     stored = row(rt, setup.serial)
@@ -353,7 +353,7 @@ def test_history_chart_and_layout(page: Page, rt: Runtime, setup: Setup, signed_
     expect(page.locator(".chart-box .uplot canvas")).to_have_count(1)
     save_screenshot(page, "details", full_page=True)
     # With the reactivation form open, at 1280×800 and on a 375px phone.
-    ent.stop(rt, OPERATOR, [setup.serial])
+    changes.stop(rt, OPERATOR, [setup.serial])
     page.goto(f"/assets/{setup.serial}?action=reactivate")
     page.get_by_label("User Defined").check()
     assert unlabelled_controls(page) == []
@@ -376,7 +376,7 @@ def test_unknown_serial_is_not_found(
 def test_pending_vm_stop_and_end_date_change(
     page: Page, rt: Runtime, setup: Setup, signed_in: SignIn
 ) -> None:
-    other = ent.create_vm(rt, OPERATOR, config_id=setup.other_config)[0].serial
+    other = creation.create_vm(rt, OPERATOR, config_id=setup.other_config)[0].serial
     assert row(rt, other).status == "PENDING"
     signed_in(page, organization_id=setup.organization_id)
     page.goto(f"/assets/{other}")
@@ -405,7 +405,9 @@ def test_hardware_has_no_token_regeneration(
     page: Page, rt: Runtime, setup: Setup, signed_in: SignIn
 ) -> None:
     hw_config = config(rt, setup.program, FGT_HW, product=101, name="hw-fgt")
-    (hw,) = ent.create_hardware(rt, OPERATOR, config_id=hw_config.id, serials=["FGT60FTK19000077"])
+    (hw,) = creation.create_hardware(
+        rt, OPERATOR, config_id=hw_config.id, serials=["FGT60FTK19000077"]
+    )
     signed_in(page, organization_id=setup.organization_id)
     page.goto(f"/assets/{hw.serial}")
     expect(page.get_by_role("heading", name=hw.serial, exact=True)).to_be_visible()

@@ -11,9 +11,9 @@ from playwright.sync_api import Page, expect
 
 from pointflex.bootstrap import Runtime
 from pointflex.clock import ManualClock
-from pointflex.services.api_users import Permission
-from pointflex.services.forecasts import forecast
-from pointflex.services.statements import statement
+from pointflex.services.access.api_users import Permission
+from pointflex.services.points.forecasts import forecast
+from pointflex.services.points.statements import statement
 from pointflex.web.render import points
 from tests.builders import OPERATOR
 from tests.history import build_history

@@ -10,10 +10,10 @@ from sqlalchemy import select
 
 from pointflex.bootstrap import Runtime
 from pointflex.clock import ManualClock
-from pointflex.services import accounts
-from pointflex.services.api_users import Permission
+from pointflex.services.access import accounts
+from pointflex.services.access.api_users import Permission
+from pointflex.services.access.portal_users import create_portal_user
 from pointflex.services.context import read
-from pointflex.services.portal_users import create_portal_user
 from pointflex.store.tables import auth_failures, portal_sessions
 from tests.builders import OPERATOR
 from tests.portal_http import CSRF_FIELD, http_sign_in

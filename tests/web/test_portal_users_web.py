@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from pointflex.bootstrap import Runtime
 from pointflex.errors import AuthenticationFailed
-from pointflex.services import portal_users
+from pointflex.services.access import portal_users
 from pointflex.services.context import read
 from pointflex.store.tables import portal_users as PU
 from tests.builders import world

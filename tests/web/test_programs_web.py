@@ -14,10 +14,11 @@ from sqlalchemy import select
 from pointflex.bootstrap import Runtime
 from pointflex.clock import ManualClock
 from pointflex.domain.programs import ProgramKind
-from pointflex.services import accounts, programs
-from pointflex.services.api_users import Permission
+from pointflex.services.access import accounts
+from pointflex.services.access.api_users import Permission
 from pointflex.services.context import read
-from pointflex.services.points import GroupBy, report
+from pointflex.services.points import programs
+from pointflex.services.points.usage import GroupBy, report
 from pointflex.store.tables import point_ledger
 from pointflex.web.render import points
 from tests.builders import OPERATOR

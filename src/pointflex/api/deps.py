@@ -11,7 +11,7 @@ from pointflex.api import json_input
 from pointflex.bootstrap import Runtime
 from pointflex.errors import InvalidInput, Unauthenticated
 from pointflex.http.caller import CALLER_KEY
-from pointflex.services import auth
+from pointflex.services.access import auth
 from pointflex.services.context import Actor
 
 

@@ -14,7 +14,7 @@ from pointflex.api import json_input
 from pointflex.api.deps import runtime
 from pointflex.bootstrap import Runtime
 from pointflex.errors import AuthenticationFailed, InvalidInput, Throttled, Unauthenticated
-from pointflex.services import auth
+from pointflex.services.access import auth
 
 router = APIRouter(prefix="/api/v1/oauth", tags=["oauth"])
 

@@ -15,8 +15,8 @@ from pointflex.api.deps import current_actor, runtime
 from pointflex.api.envelope import ok
 from pointflex.bootstrap import Runtime
 from pointflex.http.statement_responses import csv_download, html_page
-from pointflex.services import forecasts, statements
 from pointflex.services.context import Actor
+from pointflex.services.points import forecasts, statements
 
 PREFIX = "/api/pointflex/v1"
 router = APIRouter(prefix=PREFIX, tags=["pointflex"])

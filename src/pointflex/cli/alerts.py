@@ -9,7 +9,9 @@ import typer
 
 from pointflex.cli.common import cli_actor, console, key, number, runtime, table, when
 from pointflex.errors import InvalidInput
-from pointflex.services import alert_thresholds, alerts, deliveries
+from pointflex.services.alerts import deliveries
+from pointflex.services.alerts import occurrences as alerts
+from pointflex.services.alerts import thresholds as alert_thresholds
 
 app = typer.Typer(
     help="Alerts (P8): list them, set thresholds, raise and deliver now.", no_args_is_help=True

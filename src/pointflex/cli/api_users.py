@@ -8,8 +8,8 @@ from typing import Annotated
 import typer
 
 from pointflex.cli.common import cli_actor, console, error_console, key, runtime, table, when
-from pointflex.services import api_users
-from pointflex.services.api_users import ApiUser, Permission
+from pointflex.services.access import api_users
+from pointflex.services.access.api_users import ApiUser, Permission
 
 app = typer.Typer(
     help="API users: credentials for the FortiFlex API (Terraform, Ansible, scripts).",

@@ -7,10 +7,10 @@ from typing import Annotated
 
 import typer
 
+from pointflex.adapters.backup_archive import Manifest
 from pointflex.bootstrap import Runtime
 from pointflex.cli.common import console, error_console, runtime, spinner
-from pointflex.services import backups
-from pointflex.services.backup_archive import Manifest
+from pointflex.services.ops import backups
 
 SECRET_WARNING = (
     "WARNING: this backup holds the master secret. Anyone with the file can decrypt every "

@@ -8,8 +8,7 @@ from typing import Annotated
 import typer
 
 from pointflex.cli.common import cli_actor, console, number, points, progress_bar, runtime, table
-from pointflex.domain.entitlements import Status
-from pointflex.services.demo import (
+from pointflex.demo.simulator import (
     DEFAULT_DAYS,
     DEFAULT_ENTITLEMENTS,
     DemoOptions,
@@ -17,7 +16,8 @@ from pointflex.services.demo import (
     demo_credentials,
     demo_portal_credentials,
 )
-from pointflex.services.demo import run_demo as seed_demo
+from pointflex.demo.simulator import run_demo as seed_demo
+from pointflex.domain.entitlements import Status
 
 BASE_URL = "http://127.0.0.1:8000"
 

@@ -26,10 +26,11 @@ from pointflex.domain.catalog import Catalog
 from pointflex.domain.ends import FOLLOW_PROGRAM, RequestedEnd
 from pointflex.domain.entitlements import Status, TerminationMode, TokenStatus
 from pointflex.errors import InvalidInput, PointflexError
-from pointflex.services import entitlements, transfers
 from pointflex.services.context import Actor, read
-from pointflex.services.entitlement_views import Entitlement, EntitlementFilter, iter_entitlements
-from pointflex.services.entitlements import Outcome, normalise_folder
+from pointflex.services.entitlements import changes, creation, transfers
+from pointflex.services.entitlements.changes import Outcome
+from pointflex.services.entitlements.fields import normalise_folder
+from pointflex.services.entitlements.views import Entitlement, EntitlementFilter, iter_entitlements
 
 app = typer.Typer(help="Entitlements: VM, hardware and cloud licences.", no_args_is_help=True)
 
@@ -190,7 +191,7 @@ def create_vm(
 ) -> None:
     """Create VM entitlements, each with a single-use token."""
     with runtime() as rt:
-        created = entitlements.create_vm(
+        created = creation.create_vm(
             rt,
             cli_actor(),
             config_id=config_id,
@@ -213,7 +214,7 @@ def create_hardware(
 ) -> None:
     """Create hardware entitlements for your devices' serial numbers (ACTIVE at once)."""
     with runtime() as rt:
-        created = entitlements.create_hardware(
+        created = creation.create_hardware(
             rt,
             cli_actor(),
             config_id=config_id,
@@ -234,7 +235,7 @@ def create_cloud(
 ) -> None:
     """Create the cloud-service entitlement of a configuration (one per product and account)."""
     with runtime() as rt:
-        created = entitlements.create_cloud(
+        created = creation.create_cloud(
             rt,
             cli_actor(),
             config_id=config_id,
@@ -272,7 +273,7 @@ def update(
 ) -> None:
     """Change an entitlement's configuration, description, end date or folder."""
     with runtime() as rt:
-        record = entitlements.update_entitlement(
+        record = changes.update_entitlement(
             rt,
             cli_actor(),
             serial,
@@ -288,7 +289,7 @@ def update(
 def stop(serials: SerialsArg) -> None:
     """Stop entitlements (today is still charged); exit 1 if any could not be stopped."""
     with runtime() as rt:
-        outcomes = entitlements.stop(rt, cli_actor(), serials)
+        outcomes = changes.stop(rt, cli_actor(), serials)
     print_outcomes("Stopped", outcomes)
 
 
@@ -299,7 +300,7 @@ def reactivate(
     """Reactivate STOPPED entitlements (charged from today); exit 1 if any failed."""
     with runtime() as rt:
         end = end_change(end_date, follow_program)
-        outcomes = entitlements.reactivate(rt, cli_actor(), serials, end)
+        outcomes = changes.reactivate(rt, cli_actor(), serials, end)
     print_outcomes("Reactivated", outcomes)
 
 
@@ -329,7 +330,7 @@ def _message(error: PointflexError | None) -> str:
 def regenerate_token(serial: Annotated[str, typer.Argument(help="VM serial number.")]) -> None:
     """Replace a VM's token with a new, unused one; the old one can never be redeemed."""
     with runtime() as rt:
-        record = entitlements.regenerate_token(rt, cli_actor(), serial)
+        record = changes.regenerate_token(rt, cli_actor(), serial)
     console().print(f"{record.serial}: new token {record.token} ({record.token_status}).")
 
 
@@ -358,7 +359,7 @@ def transfer(
 def remove(serials: SerialsArg) -> None:
     """Remove STOPPED or EXPIRED hardware from management (all or nothing; history kept)."""
     with runtime() as rt:
-        removed = entitlements.remove_hardware(rt, cli_actor(), serials)
+        removed = changes.remove_hardware(rt, cli_actor(), serials)
     console().print(f"Removed {len(removed)} hardware serial(s): {', '.join(removed)}.")
 
 
@@ -401,7 +402,7 @@ def write_export(
 ) -> int:
     """Write through a draft file so that a failed export leaves no half-written file."""
     # Imported when used: every other command works without the export service.
-    from pointflex.services.exports import ExportFormat, export_entitlements
+    from pointflex.services.entitlements.exports import ExportFormat, export_entitlements
 
     draft = path.with_name(f".{path.name}.part")
     try:

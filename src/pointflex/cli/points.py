@@ -26,11 +26,12 @@ from pointflex.cli.common import (
 )
 from pointflex.domain.programs import ProgramKind
 from pointflex.errors import InvalidInput
-from pointflex.services import forecasts, programs, statements
-from pointflex.services import points as points_service
-from pointflex.services.accrual import DayResult, accrue_through
-from pointflex.services.forecasts import Forecast
-from pointflex.services.points import GroupBy, ReportRow, Statement
+from pointflex.renderers import statements as statement_files
+from pointflex.services.points import forecasts, programs, statements
+from pointflex.services.points import usage as points_service
+from pointflex.services.points.accrual import DayResult, accrue_through
+from pointflex.services.points.forecasts import Forecast
+from pointflex.services.points.usage import GroupBy, ReportRow, Statement
 
 app = typer.Typer(help="Points: balances, reports, the daily accrual.", no_args_is_help=True)
 
@@ -167,9 +168,9 @@ def statement(
     with runtime() as rt:
         full = statements.statement(rt, actor, program, first)
     text = (
-        statements.statement_csv(full)
+        statement_files.statement_csv(full)
         if fmt is StatementFormat.CSV
-        else statements.statement_html(full)
+        else statement_files.statement_html(full)
     )
     if output is None:
         sys.stdout.write(text)

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from pointflex.cli.common import cli_actor, console, runtime, table
-from pointflex.services import prices
+from pointflex.services.points import prices
 
 app = typer.Typer(help="Price lists (points per day), dated.", no_args_is_help=True)
 

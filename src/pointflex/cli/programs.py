@@ -9,7 +9,7 @@ import typer
 
 from pointflex.cli.common import cli_actor, console, parse_day, parse_points, points, runtime, table
 from pointflex.domain.programs import ProgramKind
-from pointflex.services import programs
+from pointflex.services.points import programs
 
 app = typer.Typer(
     help="Programs (prepaid and postpaid contracts) and their points.", no_args_is_help=True

@@ -8,8 +8,8 @@ from typing import Annotated
 import typer
 
 from pointflex.cli.common import cli_actor, console, key, parse_day, runtime, table, when
-from pointflex.services import scheduled_activations as scheduled
-from pointflex.services.scheduled_activations import ScheduledActivation
+from pointflex.services.entitlements import scheduled
+from pointflex.services.entitlements.scheduled import ScheduledActivation
 
 app = typer.Typer(
     help="Scheduled hardware activations: serials created at 03:00 on their start date.",

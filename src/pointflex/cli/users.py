@@ -8,8 +8,8 @@ import typer
 
 from pointflex.cli.api_users import PermissionChoice
 from pointflex.cli.common import cli_actor, console, error_console, key, runtime, table, when
-from pointflex.services import portal_users
-from pointflex.services.api_users import Permission
+from pointflex.services.access import portal_users
+from pointflex.services.access.api_users import Permission
 
 app = typer.Typer(
     help="Portal users: who signs in to the web portal, with which permission and scope.",

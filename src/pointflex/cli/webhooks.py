@@ -17,8 +17,8 @@ from pointflex.cli.common import (
     table,
     when,
 )
-from pointflex.services import deliveries, notifications
-from pointflex.services.notifications import EMAIL, WEBHOOK, Target
+from pointflex.services.alerts import deliveries, notifications
+from pointflex.services.alerts.notifications import EMAIL, WEBHOOK, Target
 
 app = typer.Typer(
     help="Alert webhooks and e-mail recipients, and their delivery log.", no_args_is_help=True

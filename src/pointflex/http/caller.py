@@ -11,7 +11,7 @@ from starlette.types import Scope
 
 from pointflex.bootstrap import Runtime
 from pointflex.errors import Unauthenticated
-from pointflex.services import auth
+from pointflex.services.access import auth
 from pointflex.services.context import Actor
 
 CALLER_KEY = "pointflex.caller"  # scope key: the Actor behind the bearer token, or None

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from fastapi.responses import HTMLResponse, StreamingResponse
 
-from pointflex.services import statements
-from pointflex.services.statements import MonthlyStatement
+from pointflex.renderers import statements
+from pointflex.services.points.statements import MonthlyStatement
 
 
 def csv_download(found: MonthlyStatement) -> StreamingResponse:

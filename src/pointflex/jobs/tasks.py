@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from pointflex.bootstrap import Runtime
-from pointflex.services import scheduled_activations
-from pointflex.services.accrual import accrue_due
 from pointflex.services.context import write
-from pointflex.services.lifecycle import apply_expiry
+from pointflex.services.entitlements import scheduled as scheduled_activations
+from pointflex.services.entitlements.lifecycle import apply_expiry
+from pointflex.services.points.accrual import accrue_due
 
 
 def accrual(rt: Runtime) -> str:
@@ -30,12 +30,12 @@ def scheduled_hardware(rt: Runtime) -> str:
 
 
 def alerts(rt: Runtime) -> str:
-    from pointflex.services.alerts import raise_due_alerts
+    from pointflex.services.alerts.occurrences import raise_due_alerts
 
     return f"{raise_due_alerts(rt)} alert(s) raised"
 
 
 def deliveries(rt: Runtime) -> str:
-    from pointflex.services.deliveries import deliver_due
+    from pointflex.services.alerts.deliveries import deliver_due
 
     return f"{deliver_due(rt)} delivery attempt(s)"

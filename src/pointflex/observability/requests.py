@@ -18,7 +18,7 @@ from pointflex.http.caller import CALLER_KEY
 from pointflex.http.paths import OPS_PATHS
 from pointflex.observability import metrics
 from pointflex.observability.logs import ACCESS_LOGGER, request_id_var
-from pointflex.services.sessions import SignedIn
+from pointflex.services.access.sessions import SignedIn
 
 log = logging.getLogger(ACCESS_LOGGER)
 

@@ -8,8 +8,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Request, Response
 
 from pointflex.errors import AuthenticationFailed, PointflexError, Throttled
-from pointflex.services import portal_users
-from pointflex.services.sessions import SignedIn
+from pointflex.services.access import portal_users
+from pointflex.services.access.sessions import SignedIn
 from pointflex.web.deps import portal_session, runtime
 from pointflex.web.flash import flash, redirect
 from pointflex.web.render import render

@@ -12,9 +12,11 @@ from fastapi import APIRouter, Depends, Form, Request, Response
 
 from pointflex.domain.alerts import AlertKind
 from pointflex.errors import PointflexError
-from pointflex.services import alert_thresholds, alerts, deliveries, notifications
+from pointflex.services.access.scopes import scope_choices
+from pointflex.services.alerts import deliveries, notifications
+from pointflex.services.alerts import occurrences as alerts
+from pointflex.services.alerts import thresholds as alert_thresholds
 from pointflex.services.context import Actor
-from pointflex.services.scopes import scope_choices
 from pointflex.web.deps import portal_actor, require_admin, require_write, runtime
 from pointflex.web.flash import flash, redirect
 from pointflex.web.render import render

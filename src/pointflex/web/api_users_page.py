@@ -17,10 +17,10 @@ from fastapi import APIRouter, Depends, Form, Request, Response
 
 from pointflex.bootstrap import Runtime
 from pointflex.errors import PointflexError
-from pointflex.services import api_users, portal_users
-from pointflex.services.api_users import Permission
+from pointflex.services.access import api_users, portal_users
+from pointflex.services.access.api_users import Permission
+from pointflex.services.access.scopes import scope_choices
 from pointflex.services.context import Actor
-from pointflex.services.scopes import scope_choices
 from pointflex.web.deps import require_admin, runtime
 from pointflex.web.flash import flash, redirect
 from pointflex.web.render import render

@@ -27,17 +27,21 @@ from starlette.concurrency import run_in_threadpool
 from pointflex.domain.ends import FOLLOW_PROGRAM, RequestedEnd
 from pointflex.domain.entitlements import Status
 from pointflex.errors import InvalidInput, PointflexError
-from pointflex.services.asset_table import (
+from pointflex.services.context import Actor
+from pointflex.services.entitlements.asset_table import (
     PAGE_SIZE,
     SortKey,
     asset_page,
     config_options,
 )
-from pointflex.services.bulk_actions import BulkAction, apply_bulk, preview_bulk
-from pointflex.services.context import Actor
-from pointflex.services.entitlement_views import Entitlement, EntitlementFilter
-from pointflex.services.entitlements import normalise_folder
-from pointflex.services.exports import ExportFormat, export_entitlements, export_filename
+from pointflex.services.entitlements.bulk import BulkAction, apply_bulk, preview_bulk
+from pointflex.services.entitlements.exports import (
+    ExportFormat,
+    export_entitlements,
+    export_filename,
+)
+from pointflex.services.entitlements.fields import normalise_folder
+from pointflex.services.entitlements.views import Entitlement, EntitlementFilter
 from pointflex.web.deps import portal_actor, require_write, runtime
 from pointflex.web.render import render
 

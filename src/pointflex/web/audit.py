@@ -10,8 +10,8 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request, Response
 
-from pointflex.services.audit_views import KNOWN_ACTIONS, AuditFilters, audit_page
 from pointflex.services.context import Actor
+from pointflex.services.ops.audit_views import KNOWN_ACTIONS, AuditFilters, audit_page
 from pointflex.web.deps import portal_actor, runtime
 from pointflex.web.render import render
 

@@ -13,18 +13,19 @@ from pointflex.domain.dates import parse_wire_day
 from pointflex.domain.ends import FOLLOW_PROGRAM, RequestedEnd
 from pointflex.domain.entitlements import Selection
 from pointflex.errors import PointflexError
-from pointflex.services import configs, entitlements
-from pointflex.services.configs import Config
+from pointflex.services.configs import configurations as configs
+from pointflex.services.configs.configurations import Config
 from pointflex.services.context import Actor
-from pointflex.services.entitlement_views import Entitlement
-from pointflex.services.programs import list_programs
-from pointflex.services.scheduled_activations import (
+from pointflex.services.entitlements import creation
+from pointflex.services.entitlements.scheduled import (
     SCHEDULED,
     ScheduledActivation,
     cancel,
     list_scheduled,
     schedule_hardware,
 )
+from pointflex.services.entitlements.views import Entitlement
+from pointflex.services.points.programs import list_programs
 from pointflex.web.deps import require_write, runtime
 from pointflex.web.flash import Level, flash, redirect
 from pointflex.web.render import render
@@ -79,7 +80,7 @@ def split_serials(text: str) -> tuple[list[str], list[str]]:
             if not item:
                 continue
             serial = item.upper()
-            if not entitlements.is_device_serial(item):
+            if not creation.is_device_serial(item):
                 problems.append(f"Line {number}: “{item[:60]}” is not a device serial number.")
             elif serial in first_line:
                 problems.append(
@@ -141,7 +142,7 @@ def create_vm(
             number = int(count)
         except ValueError:
             number = 0
-        outcome.created = entitlements.create_vm(
+        outcome.created = creation.create_vm(
             rt,
             actor,
             config_id=chosen,
@@ -196,7 +197,7 @@ def create_hardware(
                 folder_path=folder,
             )
         else:
-            outcome.created = entitlements.create_hardware(
+            outcome.created = creation.create_hardware(
                 rt,
                 actor,
                 config_id=chosen,
@@ -235,7 +236,7 @@ def create_cloud(
     outcome = Outcome("cloud")
     try:
         chosen = _config_id(config_id)
-        outcome.created = entitlements.create_cloud(
+        outcome.created = creation.create_cloud(
             rt,
             actor,
             config_id=chosen,

@@ -8,8 +8,8 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request, Response
 
 from pointflex.services.context import Actor
-from pointflex.services.dashboard import ProgramDashboard, dashboard
-from pointflex.services.forecasts import forecast_all
+from pointflex.services.points.dashboard import ProgramDashboard, dashboard
+from pointflex.services.points.forecasts import forecast_all
 from pointflex.web.deps import portal_actor, runtime
 from pointflex.web.render import render
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 from fastapi import Depends, Request
 
 from pointflex.bootstrap import Runtime
+from pointflex.services.access.sessions import SignedIn
 from pointflex.services.context import Actor
-from pointflex.services.sessions import SignedIn
 from pointflex.web import session
 
 

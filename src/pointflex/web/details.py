@@ -17,9 +17,9 @@ from pointflex.domain.dates import local_day
 from pointflex.domain.ends import FOLLOW_PROGRAM, RequestedEnd
 from pointflex.domain.entitlements import REACTIVATABLE, Status, TerminationMode
 from pointflex.errors import InvalidDate, PointflexError
-from pointflex.services import entitlements
 from pointflex.services.context import Actor
-from pointflex.services.entitlement_details import Details, entitlement_details
+from pointflex.services.entitlements import changes
+from pointflex.services.entitlements.details import Details, entitlement_details
 from pointflex.web.deps import portal_actor, require_write, runtime
 from pointflex.web.flash import Level, flash, redirect
 from pointflex.web.render import render
@@ -109,7 +109,7 @@ def _refused(request: Request, exc: PointflexError) -> None:
 @router.post("/assets/{serial}/stop")
 def stop(request: Request, serial: str, actor: Actor = Depends(require_write)) -> Response:
     try:
-        (outcome,) = entitlements.stop(runtime(request), actor, [serial])
+        (outcome,) = changes.stop(runtime(request), actor, [serial])
     except PointflexError as exc:
         _refused(request, exc)
     else:
@@ -137,14 +137,14 @@ def reactivate(
     rt = runtime(request)
     try:
         end = _requested_end(termination_mode, end_date)
-        (outcome,) = entitlements.reactivate(rt, actor, [serial], end=end)
+        (outcome,) = changes.reactivate(rt, actor, [serial], end=end)
         if outcome.error is not None:
             raise outcome.error
     except PointflexError as exc:
         _refused(request, exc)
         return redirect(request, page_url(serial, "reactivate"))
     try:
-        entitlements.update_entitlement(
+        changes.update_entitlement(
             rt, actor, serial, config_id=_config_id(config_id), description=description
         )
     except PointflexError as exc:
@@ -166,7 +166,7 @@ def modify(
 ) -> Response:
     try:
         end = _requested_end(termination_mode, end_date) if termination_mode else None
-        entitlements.update_entitlement(
+        changes.update_entitlement(
             runtime(request),
             actor,
             serial,
@@ -184,7 +184,7 @@ def modify(
 @router.post("/assets/{serial}/token")
 def regenerate(request: Request, serial: str, actor: Actor = Depends(require_write)) -> Response:
     try:
-        entitlements.regenerate_token(runtime(request), actor, serial)
+        changes.regenerate_token(runtime(request), actor, serial)
     except PointflexError as exc:
         _refused(request, exc)
         return redirect(request, page_url(serial))

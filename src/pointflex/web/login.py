@@ -9,7 +9,7 @@ from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import RedirectResponse
 
 from pointflex.errors import AuthenticationFailed, Throttled
-from pointflex.services import portal_users, sessions
+from pointflex.services.access import portal_users, sessions
 from pointflex.web import flash, session
 from pointflex.web.paths import safe_next
 from pointflex.web.render import render

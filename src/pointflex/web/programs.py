@@ -17,12 +17,12 @@ from pointflex.bootstrap import Runtime
 from pointflex.domain.programs import LedgerKind
 from pointflex.errors import NotFound
 from pointflex.http.statement_responses import csv_download, html_page
-from pointflex.services import points as points_service
-from pointflex.services import statements
 from pointflex.services.context import Actor
-from pointflex.services.dashboard import ProgramDashboard, dashboard
-from pointflex.services.points import GroupBy, ReportRow
-from pointflex.services.programs import Program, ledger, list_programs
+from pointflex.services.points import statements
+from pointflex.services.points import usage as points_service
+from pointflex.services.points.dashboard import ProgramDashboard, dashboard
+from pointflex.services.points.programs import Program, ledger, list_programs
+from pointflex.services.points.usage import GroupBy, ReportRow
 from pointflex.web.deps import portal_actor, runtime
 from pointflex.web.render import render
 

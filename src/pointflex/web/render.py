@@ -23,7 +23,7 @@ from fastapi.responses import HTMLResponse
 from markupsafe import Markup
 
 from pointflex.domain.dates import zone
-from pointflex.services.api_users import Permission
+from pointflex.services.access.api_users import Permission
 from pointflex.web import csrf, flash, session
 
 HERE = Path(__file__).parent

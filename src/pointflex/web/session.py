@@ -11,8 +11,8 @@ from __future__ import annotations
 from fastapi import Request, Response
 
 from pointflex.bootstrap import Runtime
-from pointflex.services import sessions
-from pointflex.services.sessions import SignedIn
+from pointflex.services.access import sessions
+from pointflex.services.access.sessions import SignedIn
 
 COOKIE = "pointflex_session"
 _STATE = "portal_signed_in"

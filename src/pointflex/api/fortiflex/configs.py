@@ -27,7 +27,7 @@ from pointflex.api.fortiflex.inputs import (
 )
 from pointflex.bootstrap import Runtime
 from pointflex.errors import InvalidInput
-from pointflex.services import configs
+from pointflex.services.configs import configurations as configs
 from pointflex.services.context import Actor
 
 router = APIRouter(tags=["configs"])

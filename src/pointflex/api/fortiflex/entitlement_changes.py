@@ -27,9 +27,9 @@ from pointflex.api.fortiflex.inputs import (
 from pointflex.bootstrap import Runtime
 from pointflex.domain.entitlements import Selection
 from pointflex.errors import InvalidInput
-from pointflex.services import entitlements, transfers
 from pointflex.services.context import Actor
-from pointflex.services.entitlements import Outcome
+from pointflex.services.entitlements import changes, transfers
+from pointflex.services.entitlements.changes import Outcome
 
 router = APIRouter(tags=["entitlements"])
 
@@ -87,7 +87,7 @@ def update(
     serial = required_str(body, "serialNumber")
     config_id = optional_int(body, "configId")
     description = optional_str(body, "description")
-    record = entitlements.update_entitlement(
+    record = changes.update_entitlement(
         rt,
         actor,
         serial,
@@ -121,7 +121,7 @@ def stop(
     actor: Actor = Depends(current_actor),
 ) -> JSONResponse:
     actor.require_write()
-    return _single(entitlements.stop(rt, actor, [required_str(body, "serialNumber")]))
+    return _single(changes.stop(rt, actor, [required_str(body, "serialNumber")]))
 
 
 @router.post(
@@ -135,7 +135,7 @@ def reactivate(
     actor: Actor = Depends(current_actor),
 ) -> JSONResponse:
     actor.require_write()
-    return _single(entitlements.reactivate(rt, actor, [required_str(body, "serialNumber")]))
+    return _single(changes.reactivate(rt, actor, [required_str(body, "serialNumber")]))
 
 
 @router.post(
@@ -149,7 +149,7 @@ def regenerate_token(
     actor: Actor = Depends(current_actor),
 ) -> JSONResponse:
     actor.require_write()
-    record = entitlements.regenerate_token(rt, actor, required_str(body, "serialNumber"))
+    record = changes.regenerate_token(rt, actor, required_str(body, "serialNumber"))
     return reply([record])
 
 
@@ -269,5 +269,5 @@ def remove_hardware(
     """All or nothing (R41); the reply is the envelope with no data key (§4.10)."""
     actor.require_write()
     serials = serial_numbers(body, rt.settings.selection_limits.of(Selection.REMOVE))
-    entitlements.remove_hardware(rt, actor, serials)
+    changes.remove_hardware(rt, actor, serials)
     return ok()

@@ -32,16 +32,17 @@ from pointflex.api.fortiflex.inputs import (
 from pointflex.bootstrap import Runtime
 from pointflex.domain.ends import FOLLOW_PROGRAM
 from pointflex.errors import InvalidInput
-from pointflex.services import entitlements, points
-from pointflex.services.configs import visible_config
+from pointflex.services.configs.configurations import visible_config
 from pointflex.services.context import Actor, read
-from pointflex.services.entitlement_views import (
+from pointflex.services.entitlements import creation
+from pointflex.services.entitlements.views import (
     Entitlement,
     EntitlementFilter,
     iter_entitlements,
     require_scope,
 )
-from pointflex.services.programs import visible_program
+from pointflex.services.points import usage as points
+from pointflex.services.points.programs import visible_program
 
 router = APIRouter(tags=["entitlements"])
 
@@ -177,7 +178,7 @@ def create_vm(
     actor.require_write()
     config_id = required_int(body, "configId")
     count = optional_int(body, "count")
-    records = entitlements.create_vm(
+    records = creation.create_vm(
         rt,
         actor,
         config_id=config_id,
@@ -223,7 +224,7 @@ def create_hardware(
     actor.require_write()
     config_id = required_int(body, "configId")
     serials = string_list(body, "serialNumbers")
-    records = entitlements.create_hardware(
+    records = creation.create_hardware(
         rt,
         actor,
         config_id=config_id,
@@ -260,7 +261,7 @@ def create_cloud(
     actor.require_write()
     config_id = required_int(body, "configId")
     count = optional_int(body, "count")
-    records = entitlements.create_cloud(
+    records = creation.create_cloud(
         rt,
         actor,
         config_id=config_id,

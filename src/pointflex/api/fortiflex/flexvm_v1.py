@@ -20,8 +20,8 @@ from pointflex.api.fortiflex import wire
 from pointflex.api.fortiflex.groups import NextTokenRequest, next_token_reply
 from pointflex.api.fortiflex.inputs import documented_body
 from pointflex.bootstrap import Runtime
-from pointflex.services import groups
 from pointflex.services.context import Actor
+from pointflex.services.entitlements import groups
 
 router = APIRouter(tags=["groups"])
 

@@ -19,8 +19,8 @@ from pointflex.api.fortiflex.inputs import (
     string_list,
 )
 from pointflex.bootstrap import Runtime
-from pointflex.services import groups
 from pointflex.services.context import Actor
+from pointflex.services.entitlements import groups
 
 router = APIRouter(tags=["groups"])
 

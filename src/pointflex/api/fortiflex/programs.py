@@ -12,8 +12,8 @@ from pointflex.api.envelope import ok
 from pointflex.api.fortiflex import wire
 from pointflex.api.fortiflex.inputs import required_str
 from pointflex.bootstrap import Runtime
-from pointflex.services import programs
 from pointflex.services.context import Actor
+from pointflex.services.points import programs
 
 router = APIRouter(tags=["programs"])
 

@@ -21,8 +21,8 @@ from pointflex.api.fortiflex.inputs import (
 )
 from pointflex.bootstrap import Runtime
 from pointflex.errors import InvalidInput
-from pointflex.services import prices
 from pointflex.services.context import Actor
+from pointflex.services.points import prices
 
 router = APIRouter(tags=["tools"])
 

@@ -8,11 +8,11 @@ from typing import Any
 
 from pointflex.domain.catalog import Catalog
 from pointflex.domain.dates import format_wire
-from pointflex.services.configs import Config
-from pointflex.services.entitlement_views import Entitlement
-from pointflex.services.groups import Group
-from pointflex.services.points import PointsRecord
-from pointflex.services.programs import Program
+from pointflex.services.configs.configurations import Config
+from pointflex.services.entitlements.groups import Group
+from pointflex.services.entitlements.views import Entitlement
+from pointflex.services.points.programs import Program
+from pointflex.services.points.usage import PointsRecord
 
 
 def program(item: Program) -> dict[str, Any]:

@@ -21,7 +21,7 @@ from pointflex.api.fortiflex.inputs import documented_body
 from pointflex.bootstrap import Runtime
 from pointflex.domain import licensing
 from pointflex.errors import InvalidInput
-from pointflex.services import licences
+from pointflex.services.licensing import licences
 from pointflex.signing.keys import keyring
 
 router = APIRouter(tags=["licences"])

@@ -1,0 +1,1 @@
+"""Adapters to the world outside: mail and webhook senders, database dump tools."""

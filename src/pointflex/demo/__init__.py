@@ -1,0 +1,1 @@
+"""Demo data made through the services, and a simulated history of use."""

@@ -1,0 +1,1 @@
+"""Renderers: what the services return, written as files (CSV, XLSX, JSON, HTML)."""

@@ -1,0 +1,1 @@
+"""Alerts: raised, thresholds, where they go, delivery."""

@@ -1,0 +1,1 @@
+"""Configurations: product types and their sizing."""

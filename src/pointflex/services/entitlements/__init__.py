@@ -1,0 +1,1 @@
+"""Entitlements: create, change, transfer, schedule, read and export."""

@@ -1,0 +1,1 @@
+"""The licence service: token activation, validation, guessing guard."""

@@ -1,0 +1,1 @@
+"""Programs and their points: balances, accrual, prices, reports, statements, forecasts."""

@@ -1,0 +1,343 @@
+"""Programs and their points: registration and extension, packs, balances, grace (R1–R9, R55)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from sqlalchemy import Connection, func, insert, select, update
+
+from pointflex.bootstrap import Runtime
+from pointflex.domain import programs as rules
+from pointflex.domain.dates import local_day, zone
+from pointflex.domain.programs import GraceState, LedgerKind, ProgramKind
+from pointflex.errors import Duplicate, Forbidden, InvalidInput, NotFound, ProgramConflict
+from pointflex.services.access.accounts import get_account, organization_accounts
+from pointflex.services.context import Actor, audit, read, write
+from pointflex.store.tables import accounts, accrual_runs, point_ledger, programs
+
+
+@dataclass(frozen=True)
+class Program:
+    serial: str
+    account_id: int
+    kind: ProgramKind
+    start_date: date
+    end_date: date
+    timezone: str
+    has_support_coverage: bool
+    negative_since: date | None
+
+    @property
+    def end_at(self) -> datetime:
+        return rules.end_instant(self.end_date, self.timezone)
+
+    def grace(self, now: datetime, negative_grace: timedelta) -> GraceState:
+        today = local_day(now, self.timezone)
+        return rules.grace_state(self.negative_since, self.end_at, now, today, negative_grace)
+
+
+def program_from_row(row: object) -> Program:
+    return program_from_mapping(row._mapping)  # type: ignore[attr-defined]
+
+
+def program_from_mapping(r: Mapping[str, Any]) -> Program:
+    return Program(
+        serial=r["serial"],
+        account_id=r["account_id"],
+        kind=ProgramKind(r["kind"]),
+        start_date=r["start_date"],
+        end_date=r["end_date"],
+        timezone=r["timezone"],
+        has_support_coverage=r["has_support_coverage"],
+        negative_since=r["negative_since"],
+    )
+
+
+def load_program(conn: Connection, serial: str, *, for_update: bool = False) -> Program:
+    query = select(programs).where(programs.c.serial == serial)
+    if for_update:
+        query = query.with_for_update()
+    row = conn.execute(query).first()
+    if row is None:
+        raise NotFound(f"program {serial} not found")
+    return program_from_row(row)
+
+
+def visible_program(conn: Connection, actor: Actor, serial: str) -> Program:
+    """A program the actor may see: registered to, or in the organisation of, its accounts."""
+    program = load_program(conn, serial)
+    if actor.account_ids is None or actor.sees(program.account_id):
+        return program
+    org = get_account(conn, program.account_id).organization_id
+    if not actor.account_ids.intersection(organization_accounts(conn, org)):
+        raise NotFound(f"program {serial} not found")
+    return program
+
+
+def register_program(
+    rt: Runtime,
+    actor: Actor,
+    *,
+    account_id: int,
+    kind: ProgramKind,
+    start_date: date,
+    end_date: date,
+    serial: str | None = None,
+    timezone: str | None = None,
+    has_support_coverage: bool = True,
+) -> Program:
+    """Register a contract. A second contract of a kind the account holds extends it (R2, R3)."""
+    actor.require_write()
+    rules.check_term(start_date, end_date)
+    tz = timezone or rt.settings.default_timezone
+    zone(tz)
+    if serial is not None:
+        rules.check_program_serial(serial)
+    now = rt.now()
+    with write(rt) as conn:
+        account = get_account(conn, account_id)
+        actor.require_account(account_id)
+        if not account.is_root:
+            raise ProgramConflict(
+                f"account {account_id} is a member account; programs are registered to the "
+                "organisation's root account"
+            )
+        current = _current_of_kind(conn, account_id, kind, now, rt.settings.program_grace_days)
+        if current is not None:
+            return _extend(rt, conn, actor, current, end_date, now)
+        serial = serial or rules.new_program_serial(kind)
+        if conn.execute(select(programs.c.serial).where(programs.c.serial == serial)).first():
+            raise Duplicate(f"program {serial} already exists")
+        values = {
+            "serial": serial,
+            "account_id": account_id,
+            "kind": kind.value,
+            "start_date": start_date,
+            "end_date": end_date,
+            "timezone": tz,
+            "has_support_coverage": has_support_coverage,
+            "negative_since": None,
+            "created_at": now,
+        }
+        conn.execute(insert(programs).values(**values))
+        audit(
+            conn,
+            actor,
+            now,
+            "program.register",
+            "program",
+            serial,
+            account_id=account_id,
+            after={k: str(v) for k, v in values.items()},
+        )
+        return load_program(conn, serial)
+
+
+def _current_of_kind(
+    conn: Connection, account_id: int, kind: ProgramKind, now: datetime, grace_days: int
+) -> Program | None:
+    rows = conn.execute(
+        select(programs).where(programs.c.account_id == account_id, programs.c.kind == kind.value)
+    ).all()
+    for row in rows:
+        program = program_from_row(row)
+        # A program still running, or in its expiry grace, is "held" (R2): it gets extended.
+        if now < rules.follow_program_expiry(program.end_date, program.timezone, grace_days):
+            return program
+    return None
+
+
+def _extend(
+    rt: Runtime, conn: Connection, actor: Actor, program: Program, end_date: date, now: datetime
+) -> Program:
+    from pointflex.services.entitlements.lifecycle import apply_expiry, follow_program_end
+
+    if end_date <= program.end_date:
+        return program
+    # Entitlements whose grace already ran out stay expired: settle them before moving dates.
+    apply_expiry(rt, conn, now, program_serial=program.serial)
+    conn.execute(
+        update(programs).where(programs.c.serial == program.serial).values(end_date=end_date)
+    )
+    extended = load_program(conn, program.serial)
+    follow_program_end(conn, actor, extended, now)  # R45
+    audit(
+        conn,
+        actor,
+        now,
+        "program.extend",
+        "program",
+        program.serial,
+        account_id=program.account_id,
+        before={"endDate": program.end_date.isoformat()},
+        after={"endDate": end_date.isoformat()},
+    )
+    return extended
+
+
+def list_programs(rt: Runtime, actor: Actor) -> list[Program]:
+    with read(rt) as conn:
+        return visible_programs(conn, actor)
+
+
+def visible_organizations(conn: Connection, actor: Actor) -> set[int] | None:
+    """Organisations whose programs the actor sees (None: all): programs belong to an
+    organisation's root account and every member account's user sees them (R65)."""
+    if actor.account_ids is None:
+        return None
+    rows = conn.execute(
+        select(accounts.c.organization_id).where(accounts.c.id.in_(sorted(actor.account_ids)))
+    ).scalars()
+    return {int(r) for r in rows}
+
+
+def visible_programs(conn: Connection, actor: Actor) -> list[Program]:
+    """Every program :func:`visible_program` would let the actor see, in serial order, in one
+    query."""
+    query = select(programs).order_by(programs.c.serial)
+    orgs = visible_organizations(conn, actor)
+    if orgs is not None:
+        query = query.join(accounts, accounts.c.id == programs.c.account_id).where(
+            accounts.c.organization_id.in_(sorted(orgs))
+        )
+    return [program_from_row(r) for r in conn.execute(query).all()]
+
+
+def balance_in(conn: Connection, serial: str) -> Decimal:
+    """Prepaid balance: everything credited or debited in the ledger minus accrued days."""
+    credited = conn.execute(
+        select(func.coalesce(func.sum(point_ledger.c.points), 0)).where(
+            point_ledger.c.program_serial == serial
+        )
+    ).scalar_one()
+    consumed = conn.execute(
+        select(func.coalesce(func.sum(accrual_runs.c.points), 0)).where(
+            accrual_runs.c.program_serial == serial
+        )
+    ).scalar_one()
+    return (Decimal(credited) - Decimal(consumed)).quantize(rules.CENT)
+
+
+def balance(rt: Runtime, actor: Actor, serial: str) -> Decimal:
+    """R4: only a prepaid program has a balance."""
+    return program_balance(rt, actor, serial)[1]
+
+
+def program_balance(rt: Runtime, actor: Actor, serial: str) -> tuple[Program, Decimal]:
+    """A prepaid program with its balance (R4: a postpaid one has none)."""
+    with read(rt) as conn:
+        program = visible_program(conn, actor, serial)
+        if program.kind is not ProgramKind.PREPAID:
+            raise ProgramConflict(f"program {serial} is postpaid and has no point balance")
+        return program, balance_in(conn, serial)
+
+
+def whole_points(amount: Decimal) -> int:
+    """``programs/points`` reports an integer balance (OAS): rounded half up."""
+    return int(amount.quantize(Decimal("1"), ROUND_HALF_UP))
+
+
+def add_pack(rt: Runtime, actor: Actor, serial: str, points: int, reference: str = "") -> Decimal:
+    """Add a point pack on today's program day (R7); returns the new balance."""
+    rules.check_pack_size(points)
+    return _credit(rt, actor, serial, LedgerKind.PACK, Decimal(points), reference, "")
+
+
+def adjust(rt: Runtime, actor: Actor, serial: str, points: Decimal, note: str) -> Decimal:
+    """An operator's correction, positive or negative, with a reason."""
+    if not note.strip():
+        raise InvalidInput("an adjustment needs a note saying why")
+    if points == 0:
+        raise InvalidInput("an adjustment of 0 points changes nothing")
+    return _credit(rt, actor, serial, LedgerKind.ADJUSTMENT, points, "", note)
+
+
+def _credit(
+    rt: Runtime,
+    actor: Actor,
+    serial: str,
+    kind: LedgerKind,
+    points: Decimal,
+    reference: str,
+    note: str,
+) -> Decimal:
+    actor.require_write()
+    if actor.account_ids is not None:
+        # Points are bought, not typed in: a customer's own users (API or portal, however
+        # privileged in their scope) must never be able to credit their program.
+        raise Forbidden("point packs and adjustments are made by the platform operator")
+    now = rt.now()
+    with write(rt) as conn:
+        program = visible_program(conn, actor, serial)
+        if program.kind is not ProgramKind.PREPAID:
+            raise ProgramConflict(f"program {serial} is postpaid; points are for prepaid programs")
+        day = local_day(now, program.timezone)
+        conn.execute(
+            insert(point_ledger).values(
+                program_serial=serial,
+                day=day,
+                kind=kind.value,
+                points=points,
+                reference=reference,
+                note=note,
+                created_at=now,
+                created_by=actor.name,
+            )
+        )
+        new_balance = balance_in(conn, serial)
+        if new_balance >= 0 and program.negative_since is not None:
+            # R58: the cause is cleared; entitlements show ACTIVE again at once.
+            conn.execute(
+                update(programs).where(programs.c.serial == serial).values(negative_since=None)
+            )
+        audit(
+            conn,
+            actor,
+            now,
+            f"points.{kind.value.lower()}",
+            "program",
+            serial,
+            account_id=program.account_id,
+            after={"points": str(points), "balance": str(new_balance), "note": note},
+        )
+        return new_balance
+
+
+@dataclass(frozen=True)
+class LedgerEntry:
+    id: int
+    day: date
+    kind: LedgerKind
+    points: Decimal
+    reference: str
+    note: str
+    created_at: datetime
+    created_by: str
+
+
+def ledger(rt: Runtime, actor: Actor, serial: str) -> list[LedgerEntry]:
+    """A program's point ledger (packs, adjustments, forfeits), newest first."""
+    with read(rt) as conn:
+        visible_program(conn, actor, serial)
+        rows = conn.execute(
+            select(point_ledger)
+            .where(point_ledger.c.program_serial == serial)
+            .order_by(point_ledger.c.day.desc(), point_ledger.c.id.desc())
+        ).all()
+    return [
+        LedgerEntry(
+            id=r.id,
+            day=r.day,
+            kind=LedgerKind(r.kind),
+            points=Decimal(r.points),
+            reference=r.reference,
+            note=r.note,
+            created_at=r.created_at,
+            created_by=r.created_by,
+        )
+        for r in rows
+    ]
