@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import Generic, TypeVar
+from weakref import WeakKeyDictionary
 
 from sqlalchemy import Engine
 
@@ -17,7 +20,9 @@ from pointflex.store.db import make_engine
 from pointflex.store.tokens import TokenVault, load_or_create_secret
 
 
-@dataclass
+# eq=False: a runtime is itself, compared and hashed by identity, so per-runtime state
+# (PerRuntime below) can be keyed by it.
+@dataclass(eq=False)
 class Runtime:
     settings: Settings
     engine: Engine
@@ -27,13 +32,41 @@ class Runtime:
     # Seconds for measuring intervals (rate limits): monotonic, never the business clock;
     # tests replace it to move time without sleeping.
     ticks: Callable[[], float] = time.monotonic
-    extras: dict[str, object] = field(default_factory=dict)
 
     def now(self) -> datetime:
         return self.clock.now()
 
     def today(self, tz: str | None = None) -> date:
         return local_day(self.now(), tz or self.settings.default_timezone)
+
+
+T = TypeVar("T")
+
+
+class PerRuntime(Generic[T]):
+    """One ``T`` per runtime, made on first use and dropped with the runtime.
+
+    Process state (the key ring, the caller cache, the rate limiter) is kept by the module
+    that owns it, typed, rather than in a bag on the runtime; a test's fresh runtime, or a
+    copy of one (``dataclasses.replace``), starts with fresh state, as a new process would.
+    """
+
+    def __init__(self, make: Callable[[Runtime], T]) -> None:
+        self._make = make
+        self._made: WeakKeyDictionary[Runtime, T] = WeakKeyDictionary()
+        self._lock = threading.Lock()
+
+    def __call__(self, rt: Runtime) -> T:
+        with self._lock:
+            found = self._made.get(rt)
+            if found is None:
+                found = self._made[rt] = self._make(rt)
+            return found
+
+    def put(self, rt: Runtime, value: T) -> None:
+        """Use ``value`` for ``rt`` from now on (tests set a cache off this way)."""
+        with self._lock:
+            self._made[rt] = value
 
 
 def build_runtime(

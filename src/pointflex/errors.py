@@ -140,6 +140,42 @@ class AccrualNotDue(InvalidState):
     code = 1401
 
 
+class BackupRefused(InvalidInput):
+    """A backup file that cannot be restored here (corrupt, other backend, newer schema...)."""
+
+    code = 1006
+
+
+class CsrfRefused(Forbidden):
+    """A portal form without the right token (forged, or from an ended session)."""
+
+    code = 1105
+
+    def __init__(self) -> None:
+        super().__init__(
+            "This form is out of date or did not come from this site. "
+            "Go back, reload the page and try again."
+        )
+
+
+class StatementDoesNotReconcile(InvalidState):
+    """The month's figures disagree with each other; the statement is not produced."""
+
+    code = 1402
+
+
+class IdempotencyKeyReused(InvalidState):
+    """The ``Idempotency-Key`` was already used by this API user for a different request."""
+
+    code = 1501
+
+
+class IdempotencyKeyInProgress(InvalidState):
+    """Another request with this ``Idempotency-Key`` is still running; retry shortly."""
+
+    code = 1502
+
+
 ALL_ERRORS: tuple[type[PointflexError], ...] = (
     PointflexError,
     InvalidInput,
@@ -161,4 +197,9 @@ ALL_ERRORS: tuple[type[PointflexError], ...] = (
     AccountSuspended,
     Duplicate,
     AccrualNotDue,
+    BackupRefused,
+    CsrfRefused,
+    StatementDoesNotReconcile,
+    IdempotencyKeyReused,
+    IdempotencyKeyInProgress,
 )

@@ -15,9 +15,11 @@ from sqlalchemy import func, select, text
 
 from pointflex.api import idempotency
 from pointflex.clock import ManualClock
+from pointflex.errors import IdempotencyKeyInProgress, IdempotencyKeyReused
 from pointflex.services.access.accounts import get_account
 from pointflex.services.access.api_users import Permission, create_api_user
 from pointflex.services.access.auth import token_hash
+from pointflex.services.ops import idempotency_keys as key_store
 from pointflex.store.tables import entitlements, idempotency_keys, oauth_tokens
 from tests.api.conftest import V2, Api
 from tests.builders import OPERATOR, config, world
@@ -140,12 +142,12 @@ def test_the_same_key_with_a_different_body_is_refused(s: Setup) -> None:
 
     other = s.post({"configId": s.config_id, "count": 3}, "k1")
 
-    message = _error(other, 409, idempotency.IdempotencyKeyReused.code)
+    message = _error(other, 409, IdempotencyKeyReused.code)
     assert "Idempotency-Key" in message and REPLAYED not in other.headers
     assert _count(s.api) == 2
     # The same key on another endpoint is a different request too.
     stop = s.post({"serialNumber": _serials(first)[0]}, "k1", path=f"{V2}/entitlements/stop")
-    _error(stop, 409, idempotency.IdempotencyKeyReused.code)
+    _error(stop, 409, IdempotencyKeyReused.code)
 
 
 def test_keys_belong_to_one_api_user(s: Setup) -> None:
@@ -233,7 +235,7 @@ def test_concurrent_requests_with_one_key_run_once(s: Setup) -> None:
     assert sum(REPLAYED not in r.headers for r in answered) <= 1
     for reply in replies:
         if reply.status_code != 200:
-            _error(reply, 409, idempotency.IdempotencyKeyInProgress.code)
+            _error(reply, 409, IdempotencyKeyInProgress.code)
 
 
 def _hold_key(s: Setup, key: str, body: dict[str, Any]) -> tuple[int, str]:
@@ -245,7 +247,7 @@ def _hold_key(s: Setup, key: str, body: dict[str, Any]) -> tuple[int, str]:
             )
         ).scalar_one()
     digest = idempotency.request_hash("POST", VM_CREATE, json.dumps(body).encode())
-    assert idempotency.claim(s.api.rt, user_id, key, digest) is idempotency.Outcome.CLAIMED
+    assert key_store.claim(s.api.rt, user_id, key, digest) is key_store.Outcome.CLAIMED
     return user_id, digest
 
 
@@ -256,7 +258,7 @@ def test_a_request_whose_key_is_held_waits_then_gets_409_in_progress(s: Setup) -
 
     reply = s.post(body, "held")
 
-    message = _error(reply, 409, idempotency.IdempotencyKeyInProgress.code)
+    message = _error(reply, 409, IdempotencyKeyInProgress.code)
     assert "in progress" in message and reply.headers["Retry-After"] == "1"
     assert _count(s.api) == 0
 
@@ -266,7 +268,7 @@ def test_a_waiting_request_gets_the_answer_once_the_holder_finishes(s: Setup) ->
     user_id, digest = _hold_key(s, "held", body)
     answer = json.dumps({"status": 0, "message": "from the holder", "error": None})
     timer = threading.Timer(
-        0.3, idempotency.store, args=(s.api.rt, user_id, "held", digest, 200, answer)
+        0.3, key_store.store, args=(s.api.rt, user_id, "held", digest, 200, answer)
     )
     timer.start()
     try:

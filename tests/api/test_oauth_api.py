@@ -19,8 +19,7 @@ from pointflex.services.access.api_users import (
     create_api_user,
     disable_api_user,
 )
-from pointflex.services.access.caller_cache import EXTRAS_KEY as CALLER_CACHE_KEY
-from pointflex.services.access.caller_cache import CallerCache
+from pointflex.services.access.caller_cache import CallerCache, caller_cache
 from tests.api.conftest import TOKEN_PATH, Api
 from tests.builders import OPERATOR, World, world
 
@@ -358,7 +357,7 @@ def test_a_token_revoked_through_another_process_is_refused_within_the_cache_tim
 
 
 def test_with_the_cache_off_another_process_revocation_is_immediate(api: Api) -> None:
-    api.rt.extras[CALLER_CACHE_KEY] = CallerCache(0)
+    caller_cache.put(api.rt, CallerCache(0))
     w = world(api.rt)
     user, password = _user(api, w)
     token = _sign_in(api, _grant(user, password)).json()["access_token"]

@@ -16,13 +16,13 @@ from sqlalchemy import select, update
 from pointflex.bootstrap import Runtime
 from pointflex.clock import ManualClock
 from pointflex.domain.dates import PACIFIC, day_start
-from pointflex.errors import InvalidDate, NotFound
+from pointflex.errors import InvalidDate, NotFound, StatementDoesNotReconcile
 from pointflex.renderers.statements import CSV_HEADER, statement_csv, statement_html
 from pointflex.services.context import Actor, read, write
 from pointflex.services.entitlements import changes, creation
 from pointflex.services.points import programs
 from pointflex.services.points.accrual import accrue_through
-from pointflex.services.points.statements import StatementDoesNotReconcile, statement
+from pointflex.services.points.statements import statement
 from pointflex.store.tables import accrual_runs, consumption
 from tests.builders import FGT_ENT_4, OPERATOR, World, config, world
 

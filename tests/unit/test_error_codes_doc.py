@@ -7,12 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from pointflex.api import idempotency
 from pointflex.errors import ALL_ERRORS, PointflexError
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "error-codes.md"
 ROW = re.compile(r"^\|\s*(\d+)\s*\|\s*(\d+)\s*\|\s*`(\w+)`\s*\|\s*(.*?)\s*\|\s*$")
-CLASSES: tuple[type[PointflexError], ...] = (*ALL_ERRORS, *idempotency.ERRORS)
+CLASSES: tuple[type[PointflexError], ...] = ALL_ERRORS
 
 
 def _documented() -> list[tuple[int, int, str, str]]:

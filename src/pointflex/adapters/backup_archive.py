@@ -27,17 +27,13 @@ from typing import Any
 
 from sqlalchemy import Connection, inspect, text
 
-from pointflex.errors import InvalidInput
+from pointflex.errors import BackupRefused
 
 FORMAT = 1  # bumped when the layout of the archive changes
 MANIFEST = "manifest.json"
 SECRET = "secret.key"
 PAYLOADS = {"sqlite": "database.sqlite3", "postgresql": "database.pgdump"}
 _CHUNK = 1 << 20
-
-
-class BackupRefused(InvalidInput):
-    """A backup file that cannot be restored here (corrupt, other backend, newer schema...)."""
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,8 @@ from pathlib import Path
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.engine import make_url
 
-from pointflex.adapters.backup_archive import BackupRefused, TableSummary, table_summaries
+from pointflex.adapters.backup_archive import TableSummary, table_summaries
+from pointflex.errors import BackupRefused
 
 _TIMEOUT = 6 * 3600  # a stuck dump should not hang a cron job for ever
 

@@ -25,7 +25,8 @@ from pathlib import Path
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
-from pointflex.adapters.backup_archive import BackupRefused, TableSummary, table_summaries
+from pointflex.adapters.backup_archive import TableSummary, table_summaries
+from pointflex.errors import BackupRefused
 
 _SIDE_FILES = ("-wal", "-shm", "-journal")
 

@@ -21,17 +21,13 @@ through untouched; the route answers 401.
 
 from __future__ import annotations
 
-import enum
 import hashlib
 import json
 import logging
 import time
-from dataclasses import dataclass
-from datetime import timedelta
 
 import anyio
-from sqlalchemy import ColumnElement, and_, delete, insert, select, update
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -39,19 +35,21 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from pointflex.api.envelope import failure
 from pointflex.api.paths import normalise_path
 from pointflex.bootstrap import Runtime
-from pointflex.errors import InvalidInput, InvalidState, PointflexError
+from pointflex.errors import (
+    IdempotencyKeyInProgress,
+    IdempotencyKeyReused,
+    InvalidInput,
+    PointflexError,
+)
 from pointflex.http.caller import caller, runtime_of
-from pointflex.services.context import write
-from pointflex.store.tables import idempotency_keys
+from pointflex.services.ops.idempotency_keys import Outcome, Stored, claim, release, store
 
 log = logging.getLogger("pointflex.api.idempotency")
 
 HEADER = b"idempotency-key"
 REPLAYED_HEADER = "Idempotent-Replayed"
 MAX_KEY_LENGTH = 200  # the column's width
-PURGE_EVERY_SECONDS = 300.0  # how often a process deletes expired keys
 _POLL_SECONDS = 0.05
-_PENDING = 0  # status_code of a placeholder row: the request is still running
 
 _V2 = "/ES/api/fortiflex/v2/"
 READ_ONLY = frozenset(
@@ -73,21 +71,6 @@ READ_ONLY = frozenset(
         "/ES/api/flexvm/v1/groups/list",
     ]
 )
-
-
-class IdempotencyKeyReused(InvalidState):
-    """The ``Idempotency-Key`` was already used by this API user for a different request."""
-
-    code = 1501
-
-
-class IdempotencyKeyInProgress(InvalidState):
-    """Another request with this ``Idempotency-Key`` is still running; retry shortly."""
-
-    code = 1502
-
-
-ERRORS: tuple[type[InvalidState], ...] = (IdempotencyKeyReused, IdempotencyKeyInProgress)
 
 
 def is_mutating(method: str, path: str) -> bool:
@@ -113,103 +96,6 @@ def _canonical(body: bytes) -> bytes:
     if data == [] or data is None:
         data = {}
     return json.dumps(data, sort_keys=True, separators=(",", ":")).encode()
-
-
-# --------------------------------------------------------------------------- storage
-
-
-class Outcome(enum.Enum):
-    CLAIMED = "claimed"  # this request holds the key: run it
-    MISMATCH = "mismatch"  # the key belongs to another request
-    IN_PROGRESS = "in progress"  # the request holding the key has not finished
-
-
-@dataclass(frozen=True)
-class Stored:
-    status_code: int
-    body: str
-
-
-def claim(rt: Runtime, user_id: int, key: str, digest: str) -> Stored | Outcome:
-    """Take the key for this request, or say why not; committed on its own."""
-    _maybe_purge(rt)
-    for _ in range(3):
-        try:
-            return _claim_once(rt, user_id, key, digest)
-        except IntegrityError:
-            continue  # another process inserted the key first; read what it holds
-    return Outcome.IN_PROGRESS
-
-
-def _claim_once(rt: Runtime, user_id: int, key: str, digest: str) -> Stored | Outcome:
-    now = rt.now()
-    expired = now - timedelta(seconds=rt.settings.idempotency_key_seconds)
-    abandoned = now - timedelta(seconds=rt.settings.idempotency_lease_seconds)
-    this_key = and_(idempotency_keys.c.api_user_id == user_id, idempotency_keys.c.key == key)
-    with write(rt) as conn:
-        row = conn.execute(select(idempotency_keys).where(this_key).with_for_update()).first()
-        pending = row is not None and row.status_code == _PENDING
-        if row is not None and (
-            row.created_at <= expired or (pending and row.created_at <= abandoned)
-        ):
-            conn.execute(delete(idempotency_keys).where(this_key))
-            row = None
-        if row is None:
-            conn.execute(
-                insert(idempotency_keys).values(
-                    api_user_id=user_id,
-                    key=key,
-                    request_hash=digest,
-                    status_code=_PENDING,
-                    response_body="",
-                    created_at=now,
-                )
-            )
-            return Outcome.CLAIMED
-        if row.request_hash != digest:
-            return Outcome.MISMATCH
-        if row.status_code == _PENDING:
-            return Outcome.IN_PROGRESS
-        return Stored(row.status_code, row.response_body)
-
-
-def store(rt: Runtime, user_id: int, key: str, digest: str, status: int, body: str) -> None:
-    with write(rt) as conn:
-        conn.execute(
-            update(idempotency_keys)
-            .where(_placeholder(user_id, key, digest))
-            .values(status_code=status, response_body=body)
-        )
-
-
-def release(rt: Runtime, user_id: int, key: str, digest: str) -> None:
-    """Free the key after a failure, so that the client may retry."""
-    with write(rt) as conn:
-        conn.execute(delete(idempotency_keys).where(_placeholder(user_id, key, digest)))
-
-
-def _placeholder(user_id: int, key: str, digest: str) -> ColumnElement[bool]:
-    return and_(
-        idempotency_keys.c.api_user_id == user_id,
-        idempotency_keys.c.key == key,
-        idempotency_keys.c.request_hash == digest,
-        idempotency_keys.c.status_code == _PENDING,
-    )
-
-
-def _maybe_purge(rt: Runtime) -> None:
-    """Delete expired keys, at most every few minutes per process; failures only log."""
-    last = rt.extras.get("idempotency_purged_at")
-    now = time.monotonic()
-    if isinstance(last, float) and now - last < PURGE_EVERY_SECONDS:
-        return
-    rt.extras["idempotency_purged_at"] = now
-    cutoff = rt.now() - timedelta(seconds=rt.settings.idempotency_key_seconds)
-    try:
-        with write(rt) as conn:
-            conn.execute(delete(idempotency_keys).where(idempotency_keys.c.created_at <= cutoff))
-    except SQLAlchemyError:
-        log.exception("could not delete expired idempotency keys")
 
 
 # --------------------------------------------------------------------------- middleware

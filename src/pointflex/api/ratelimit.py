@@ -25,7 +25,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from pointflex.api.envelope import failure
 from pointflex.api.paths import normalise_path
-from pointflex.bootstrap import Runtime
+from pointflex.bootstrap import PerRuntime
 from pointflex.errors import Throttled
 from pointflex.http.caller import caller, runtime_of
 
@@ -73,12 +73,8 @@ class RateLimiter:
             del self._buckets[user_id]
 
 
-def limiter_for(rt: Runtime) -> RateLimiter:
-    """The limiter of this runtime (one per process; tests get one per test runtime)."""
-    found = rt.extras.get("rate_limiter")
-    if not isinstance(found, RateLimiter):
-        found = rt.extras["rate_limiter"] = RateLimiter(rt.ticks)
-    return found
+# The limiter of a runtime (one per process; tests get one per test runtime).
+limiter_for: PerRuntime[RateLimiter] = PerRuntime(lambda rt: RateLimiter(rt.ticks))
 
 
 class RateLimitMiddleware:

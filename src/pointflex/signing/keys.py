@@ -35,7 +35,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from sqlalchemy import Connection, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from pointflex.bootstrap import Runtime
+from pointflex.bootstrap import PerRuntime, Runtime
 from pointflex.store.tables import signing_keys
 from pointflex.store.transactions import read_transaction, write_transaction
 from pointflex_verify import ALGORITHM, b64url_encode, signed_message
@@ -190,9 +190,5 @@ def _public(row: Any) -> PublicKey:
     return PublicKey(row.kid, bytes(row.public_key), row.created_at, row.retired_at)
 
 
-def keyring(rt: Runtime) -> KeyRing:
-    """The key ring of this runtime, created on first use (one per process)."""
-    found = rt.extras.get("keyring")
-    if not isinstance(found, KeyRing):
-        found = rt.extras["keyring"] = KeyRing(rt)
-    return found
+# The key ring of a runtime, created on first use (one per process).
+keyring: PerRuntime[KeyRing] = PerRuntime(KeyRing)

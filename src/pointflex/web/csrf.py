@@ -16,7 +16,7 @@ import secrets
 from fastapi import Request
 from starlette.concurrency import run_in_threadpool
 
-from pointflex.errors import Forbidden, InvalidInput
+from pointflex.errors import CsrfRefused, InvalidInput
 from pointflex.web import session
 
 FIELD = "csrf_token"
@@ -25,16 +25,6 @@ ANONYMOUS_COOKIE = "pointflex_csrf"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 _FORMS = ("application/x-www-form-urlencoded", "multipart/form-data")
 _NEW = "portal_new_csrf"
-
-
-class CsrfRefused(Forbidden):
-    """An unsafe request without the right token (forged, or a form from an ended session)."""
-
-    def __init__(self) -> None:
-        super().__init__(
-            "This form is out of date or did not come from this site. "
-            "Go back, reload the page and try again."
-        )
 
 
 def tokens_match(expected: str | None, given: str | None) -> bool:

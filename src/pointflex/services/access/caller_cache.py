@@ -15,10 +15,9 @@ import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from pointflex.bootstrap import Runtime
+from pointflex.bootstrap import PerRuntime, Runtime
 from pointflex.services.context import Actor
 
-EXTRAS_KEY = "pointflex.caller_cache"
 MAX_ENTRIES = 10_000
 
 
@@ -61,12 +60,10 @@ class CallerCache:
             self._entries.clear()
 
 
-def caller_cache(rt: Runtime) -> CallerCache:
-    found = rt.extras.get(EXTRAS_KEY)
-    if isinstance(found, CallerCache):
-        return found
-    cache = CallerCache(rt.settings.auth_cache_seconds)
-    return rt.extras.setdefault(EXTRAS_KEY, cache)  # type: ignore[return-value]
+# The cache of a runtime (one per process).
+caller_cache: PerRuntime[CallerCache] = PerRuntime(
+    lambda rt: CallerCache(rt.settings.auth_cache_seconds)
+)
 
 
 def forget_callers(rt: Runtime) -> None:

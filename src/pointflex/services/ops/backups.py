@@ -33,7 +33,6 @@ from pointflex import __version__
 from pointflex.adapters import backup_postgres, backup_sqlite
 from pointflex.adapters.backup_archive import (
     PAYLOADS,
-    BackupRefused,
     Manifest,
     Opened,
     TableSummary,
@@ -43,6 +42,7 @@ from pointflex.adapters.backup_archive import (
     write_archive,
 )
 from pointflex.bootstrap import Runtime
+from pointflex.errors import BackupRefused
 from pointflex.store.tokens import TokenVault, load_or_create_secret
 
 _FINGERPRINT = b"pointflex backup fingerprint"

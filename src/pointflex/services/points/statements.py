@@ -19,7 +19,7 @@ from sqlalchemy import Connection, func, select
 
 from pointflex.bootstrap import Runtime
 from pointflex.domain.programs import CENT, LedgerKind, ProgramKind
-from pointflex.errors import InvalidDate, InvalidState
+from pointflex.errors import InvalidDate, StatementDoesNotReconcile
 from pointflex.services.access.accounts import get_account, organization_accounts
 from pointflex.services.context import Actor, read
 from pointflex.services.points.programs import LedgerEntry, Program, visible_program
@@ -27,10 +27,6 @@ from pointflex.services.points.usage import Statement, month_bounds, monthly_sta
 from pointflex.store.tables import accrual_runs, configurations, consumption, point_ledger
 
 CO = consumption
-
-
-class StatementDoesNotReconcile(InvalidState):
-    """The month's figures disagree with each other; the statement is not produced."""
 
 
 @dataclass(frozen=True)
