@@ -20,7 +20,7 @@ from sqlalchemy import Engine, select
 from bench.common import Report, best_of
 from bench.seed import OPERATOR
 from pointflex.bootstrap import Runtime
-from pointflex.services.entitlements.exports import ExportFormat, export_entitlements
+from pointflex.renderers.exports import ExportFormat, export_entitlements
 from pointflex.services.entitlements.views import EntitlementFilter
 from pointflex.store.tables import entitlements as E
 

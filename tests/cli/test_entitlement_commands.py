@@ -154,15 +154,15 @@ def test_a_bad_end_date_is_one_red_line(cli: Cli, vm_config: int) -> None:
 
 
 class FakeExports:
-    """Stands in for the exports service to see what the command hands it."""
+    """Stands in for the export writer to see what the command hands it."""
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch, fail: bool = False) -> None:
         self.calls: list[tuple[EntitlementFilter, str]] = []
         self.fail = fail
-        module = types.ModuleType("pointflex.services.entitlements.exports")
+        module = types.ModuleType("pointflex.renderers.exports")
         module.ExportFormat = str  # type: ignore[attr-defined]
         module.export_entitlements = self.export  # type: ignore[attr-defined]
-        monkeypatch.setitem(sys.modules, "pointflex.services.entitlements.exports", module)
+        monkeypatch.setitem(sys.modules, "pointflex.renderers.exports", module)
 
     def export(
         self, rt: Runtime, actor: Actor, flt: EntitlementFilter, fmt: str, out: BinaryIO

@@ -21,15 +21,12 @@ from pointflex.clock import ManualClock
 from pointflex.domain.dates import day_start, format_wire
 from pointflex.domain.ends import RequestedEnd
 from pointflex.domain.programs import ProgramKind
+from pointflex.renderers import exports as writers
+from pointflex.renderers.exports import JSON_KEYS, ExportFormat, export_entitlements
 from pointflex.services.access import accounts
 from pointflex.services.context import Actor, read
 from pointflex.services.entitlements import changes, creation, exports
-from pointflex.services.entitlements.exports import (
-    COLUMNS,
-    JSON_KEYS,
-    ExportFormat,
-    export_entitlements,
-)
+from pointflex.services.entitlements.exports import COLUMNS
 from pointflex.services.entitlements.views import EntitlementFilter, get_entitlement
 from pointflex.services.points import programs
 from pointflex.store.tables import entitlements
@@ -321,7 +318,7 @@ def test_xlsx_continues_on_a_new_sheet_when_one_is_full(
     rt: Runtime, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     a = assets(rt, clock)
-    monkeypatch.setattr(exports, "XLSX_MAX_ROWS", 3)
+    monkeypatch.setattr(writers, "XLSX_MAX_ROWS", 3)
     data = export(rt, ExportFormat.XLSX)
     book = openpyxl.load_workbook(io.BytesIO(data), read_only=True)
     assert book.sheetnames == ["Entitlements", "Entitlements (2)", "Entitlements (3)"]
@@ -400,9 +397,9 @@ def test_a_failing_sink_stops_the_export_and_frees_the_connection(
 
 def test_export_filename_uses_pacific_time_and_the_format() -> None:
     now = datetime(2026, 3, 2, 18, 15, tzinfo=UTC)
-    assert exports.export_filename(ExportFormat.CSV, now) == "entitlements-20260302-101500.csv"
+    assert writers.export_filename(ExportFormat.CSV, now) == "entitlements-20260302-101500.csv"
     assert (
-        exports.export_filename(ExportFormat.XLSX, now, "UTC")
+        writers.export_filename(ExportFormat.XLSX, now, "UTC")
         == "entitlements-20260302-181500.xlsx"
     )
 

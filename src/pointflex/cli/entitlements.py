@@ -402,7 +402,7 @@ def write_export(
 ) -> int:
     """Write through a draft file so that a failed export leaves no half-written file."""
     # Imported when used: every other command works without the export service.
-    from pointflex.services.entitlements.exports import ExportFormat, export_entitlements
+    from pointflex.renderers.exports import ExportFormat, export_entitlements
 
     draft = path.with_name(f".{path.name}.part")
     try:

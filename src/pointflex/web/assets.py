@@ -27,6 +27,11 @@ from starlette.concurrency import run_in_threadpool
 from pointflex.domain.ends import FOLLOW_PROGRAM, RequestedEnd
 from pointflex.domain.entitlements import Status
 from pointflex.errors import InvalidInput, PointflexError
+from pointflex.renderers.exports import (
+    ExportFormat,
+    export_entitlements,
+    export_filename,
+)
 from pointflex.services.context import Actor
 from pointflex.services.entitlements.asset_table import (
     PAGE_SIZE,
@@ -35,11 +40,6 @@ from pointflex.services.entitlements.asset_table import (
     config_options,
 )
 from pointflex.services.entitlements.bulk import BulkAction, apply_bulk, preview_bulk
-from pointflex.services.entitlements.exports import (
-    ExportFormat,
-    export_entitlements,
-    export_filename,
-)
 from pointflex.services.entitlements.fields import normalise_folder
 from pointflex.services.entitlements.views import Entitlement, EntitlementFilter
 from pointflex.web.deps import portal_actor, require_write, runtime

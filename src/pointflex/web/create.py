@@ -12,7 +12,7 @@ from pointflex.domain.catalog import FormFactor, ProductType
 from pointflex.domain.dates import parse_wire_day
 from pointflex.domain.ends import FOLLOW_PROGRAM, RequestedEnd
 from pointflex.domain.entitlements import Selection
-from pointflex.errors import PointflexError
+from pointflex.errors import InvalidInput, PointflexError
 from pointflex.services.configs import configurations as configs
 from pointflex.services.configs.configurations import Config
 from pointflex.services.context import Actor
@@ -115,12 +115,7 @@ def _config_id(raw: str) -> int:
     try:
         return int(raw)
     except ValueError:
-        raise ConfigMissing() from None
-
-
-class ConfigMissing(PointflexError):
-    def __init__(self) -> None:
-        super().__init__("Choose a configuration.")
+        raise InvalidInput("Choose a configuration.") from None
 
 
 @router.post("/create/vm")

@@ -1,4 +1,4 @@
-"""Entitlement exports (P1): CSV, XLSX and JSON, streamed with flat memory however many rows.
+"""Entitlement exports read (P1): the rows of CSV, XLSX and JSON exports, with flat memory.
 
 Rows come in serial order, a thousand at a time, from one read transaction:
 
@@ -17,27 +17,19 @@ from __future__ import annotations
 import binascii
 import csv
 import io
-import json
-import selectors
-import shutil
-import tempfile
 from collections.abc import Callable, Generator, Iterator, Sequence
-from contextlib import closing
+from contextlib import closing, contextmanager
 from dataclasses import replace
 from datetime import datetime
-from enum import StrEnum
-from typing import Any, BinaryIO, cast
+from typing import Any, cast
 
-import psycopg
-import xlsxwriter
 from cryptography.exceptions import InvalidTag
-from psycopg import pq
 from sqlalchemy import ColumnElement, Connection, DateTime, Select, String, case, func, literal
 from sqlalchemy import cast as sql_cast
 from sqlalchemy import select as sql_select
 
 from pointflex.bootstrap import Runtime
-from pointflex.domain.dates import PACIFIC, format_wire, utc, zone
+from pointflex.domain.dates import format_wire
 from pointflex.services.context import Actor, read
 from pointflex.services.entitlements.views import (
     EntitlementFilter,
@@ -45,17 +37,11 @@ from pointflex.services.entitlements.views import (
     filtered_query,
     shown_status_sql,
 )
-from pointflex.store.sql import is_postgres
+from pointflex.store.copy_stream import copy_csv, use_copy
 from pointflex.store.tables import configurations, entitlements, programs
 from pointflex.store.token_batch import TokenBatchDecryptor
 
 E = entitlements
-
-
-class ExportFormat(StrEnum):
-    CSV = "csv"
-    XLSX = "xlsx"
-    JSON = "json"
 
 
 # P1's columns in order. The configuration is two columns, name then id, so that scripts need
@@ -65,13 +51,7 @@ COLUMNS: tuple[str, ...] = (
     *("Status", "Token", "Token Status", "Start Date", "End Date", "Termination Mode"),
     *("Folder", "Account"),
 )
-JSON_KEYS: tuple[str, ...] = (
-    *("serialNumber", "productType", "configName", "configId", "description", "status"),
-    *("token", "tokenStatus", "startDate", "endDate", "terminationMode", "folderPath"),
-    "accountId",
-)
 CONFIG_ID, TOKEN, TOKEN_STATUS, ACCOUNT = 3, 6, 7, 12
-NUMBERS = frozenset({CONFIG_ID, ACCOUNT})
 # Columns that may hold text from users or the catalogue. The others hold values pointflex
 # writes from closed sets (statuses, modes, the dates it formats, integers, tokens: P10)
 # or validates to start with a letter or digit (serial numbers).
@@ -81,47 +61,22 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 BATCH_ROWS = 1000
 SELECTION_CHUNK = 5000  # selected serials per query: well within every bind-parameter limit
-# No column is NULL (they are coalesced), so empty values come unquoted, as the csv module
-# writes them: both reading paths give the same bytes.
-COPY_OPTIONS = "(FORMAT csv, NULL '\\N')"
-XLSX_MAX_ROWS = 1_048_575  # data rows under a sheet's header (Excel's limit)
-XLSX_WIDTHS = (22, 34, 24, 16, 40, 14, 24, 13, 20, 20, 18, 30, 12)
 
 Row = tuple[Any, ...]  # COLUMNS order; ids are int, a missing token or token status is None
 
 
-def export_filename(fmt: ExportFormat, now: datetime, tz: str = PACIFIC) -> str:
-    """``entitlements-YYYYMMDD-HHMMSS.<ext>``, in ``tz`` when ``now`` is an aware instant."""
-    local = utc(now).astimezone(zone(tz)) if now.tzinfo is not None else now
-    return f"entitlements-{local:%Y%m%d-%H%M%S}.{fmt.value}"
-
-
-def export_entitlements(
-    rt: Runtime, actor: Actor, flt: EntitlementFilter, fmt: ExportFormat, out: BinaryIO
-) -> int:
-    """Write the entitlements matching ``flt`` (a selection is ``flt.serials``) to ``out``.
-
-    Returns the number of rows written.
-    """
+@contextmanager
+def export_source(rt: Runtime, actor: Actor, flt: EntitlementFilter) -> Iterator[ExportSource]:
+    """The rows of the entitlements matching ``flt`` (a selection is ``flt.serials``), read in
+    one transaction held open while the caller writes them out."""
     with read(rt) as conn:
-        source = _Source(rt, conn, actor, flt)
-        if fmt is ExportFormat.CSV:
-            return _write_csv(source, out)
-        # closing(): a writer that fails (a client gone) ends the COPY before the transaction.
-        with closing(source.rows()) as batches:
-            write = _write_xlsx if fmt is ExportFormat.XLSX else _write_json
-            return write(batches, out)
-
-
-def use_copy(conn: Connection) -> bool:
-    """Whether exports read with ``COPY`` (PostgreSQL through psycopg)."""
-    return is_postgres(conn) and isinstance(conn.connection.driver_connection, psycopg.Connection)
+        yield ExportSource(rt, conn, actor, flt)
 
 
 # --------------------------------------------------------------------------- reading
 
 
-class _Source:
+class ExportSource:
     """The rows of one export: display rows, or (CSV) finished CSV bytes."""
 
     def __init__(self, rt: Runtime, conn: Connection, actor: Actor, flt: EntitlementFilter) -> None:
@@ -146,7 +101,7 @@ class _Source:
         if not self._copy:
             with closing(self.rows()) as batches:
                 for rows in batches:
-                    yield _csv_bytes(map(_safe_row, rows)), len(rows)
+                    yield _csv_bytes(map(safe_row, rows)), len(rows)
             return
         with closing(self._copied(for_csv=True)) as copied:
             for rows in copied:
@@ -219,7 +174,7 @@ class _Source:
         for name, value in settings.items():  # for this transaction only
             self._conn.execute(sql_select(func.set_config(name, value, True)))
         for query in self._queries(columns, zones=single_zone is None):
-            yield from _copy_csv(self._conn, query)
+            yield from copy_csv(self._conn, query, BATCH_ROWS)
 
     def _product_names(self, shown: Callable[[str], str]) -> ColumnElement[str]:
         used = self._conn.execute(sql_select(configurations.c.product_type_id).distinct())
@@ -295,64 +250,6 @@ def _as_is(value: ColumnElement[str]) -> ColumnElement[str]:
     return value
 
 
-# --------------------------------------------------------------------------- COPY
-
-
-def _copy_csv(conn: Connection, query: Select[Any]) -> Iterator[list[Any]]:
-    """``COPY (query) TO STDOUT`` as CSV, in batches of rows."""
-    compiled = query.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
-    sql, params = str(compiled), compiled.params
-    if not params:  # psycopg turns '%%' back into '%' only when it binds parameters
-        sql = sql.replace("%%", "%")
-    driver = cast(psycopg.Connection[Any], conn.connection.driver_connection)
-    with driver.cursor() as cursor, cursor.copy(f"COPY ({sql}) TO STDOUT {COPY_OPTIONS}", params):
-        yield from _copy_batches(driver.pgconn, driver.info.encoding)
-
-
-def _copy_batches(pgconn: pq.abc.PGconn, encoding: str) -> Iterator[list[Any]]:
-    """The rows of a running COPY TO in batches, asked of libpq one C call each (it hands
-    rows over one at a time: each buffer is one whole row).
-
-    Iterating psycopg's Copy costs a generator round trip per row, a fifth of a CSV export's
-    own work. psycopg still starts the COPY and, if the consumer stops early, cancels and
-    drains it. The socket is waited on (without the GIL) only when no row is ready.
-    """
-    read, size = pgconn.get_copy_data, BATCH_ROWS
-    pending: list[Any] = []
-    append = pending.append
-    with selectors.DefaultSelector() as selector:
-        selector.register(pgconn.socket, selectors.EVENT_READ)
-        while True:
-            length, data = read(1)
-            if length > 0:
-                append(data)
-                if len(pending) == size:
-                    yield pending
-                    pending = []
-                    append = pending.append
-            elif length == 0:
-                selector.select()
-                pgconn.consume_input()
-            else:
-                break
-        _copy_result(pgconn, selector, encoding)
-    if pending:
-        yield pending
-
-
-def _copy_result(pgconn: pq.abc.PGconn, selector: selectors.BaseSelector, encoding: str) -> None:
-    """Take the COPY's final result, raising the server's error if there is one."""
-    while True:
-        while pgconn.is_busy():
-            selector.select()
-            pgconn.consume_input()
-        result = pgconn.get_result()
-        if result is None:
-            return
-        if result.status != pq.ExecStatus.COMMAND_OK:
-            raise psycopg.errors.error_from_result(result, encoding=encoding)
-
-
 # --------------------------------------------------------------------------- tokens
 
 
@@ -424,10 +321,7 @@ class _Tokens:
         return self._batch is not None
 
 
-# --------------------------------------------------------------------------- writing
-
-
-def _safe_row(row: Row) -> list[Any]:
+def safe_row(row: Row) -> list[Any]:
     cells = list(row)
     for index in FREE_TEXT:
         cells[index] = _neutralised(cells[index])
@@ -438,92 +332,3 @@ def _csv_bytes(rows: Iterator[Sequence[Any]] | list[Row]) -> bytes:
     buffer = io.StringIO()
     csv.writer(buffer, lineterminator="\r\n").writerows(rows)
     return buffer.getvalue().encode()
-
-
-def _write_csv(source: _Source, out: BinaryIO) -> int:
-    """RFC 4180 (CRLF, quotes where needed), UTF-8 without BOM, header row first."""
-    out.write((",".join(COLUMNS) + "\r\n").encode())
-    count = 0
-    with closing(source.csv()) as batches:
-        for data, rows in batches:
-            out.write(data)
-            count += rows
-    return count
-
-
-def _write_xlsx(batches: Iterator[list[Row]], out: BinaryIO) -> int:
-    """One workbook, its rows streamed to a temporary file (constant_memory), then copied."""
-    with tempfile.TemporaryFile() as spool:
-        workbook = xlsxwriter.Workbook(spool, {"constant_memory": True})
-        sheets = _Sheets(workbook)
-        for rows in batches:
-            sheets.write(map(_safe_row, rows))
-        sheets.finish()
-        workbook.close()
-        spool.seek(0)
-        shutil.copyfileobj(spool, out, 1 << 16)
-    return sheets.count
-
-
-class _Sheets:
-    """Writes rows, going on in another sheet with the same header when one is full."""
-
-    def __init__(self, workbook: Any) -> None:
-        self._workbook = workbook
-        self._header = workbook.add_format({"bold": True, "bg_color": "#DDEBF7", "bottom": 1})
-        self._sheet: Any = None
-        self._row = 0
-        self.count = 0
-
-    def write(self, rows: Iterator[list[Any]]) -> None:
-        cells = self._cell_writers()
-        for row in rows:
-            if self._row > XLSX_MAX_ROWS:
-                self._open()
-                cells = self._cell_writers()
-            at = self._row
-            for col, value in enumerate(row):
-                cells[col](at, col, "" if value is None else value)
-            self._row += 1
-            self.count += 1
-
-    def finish(self) -> None:
-        """Put a filter on the last sheet's header; an empty export still gets one sheet."""
-        if self._sheet is None:
-            self._open()
-        self._add_filter()
-
-    def _cell_writers(self) -> list[Callable[[int, int, Any], Any]]:
-        if self._sheet is None:
-            self._open()
-        text, number = self._sheet.write_string, self._sheet.write_number
-        return [number if col in NUMBERS else text for col in range(len(COLUMNS))]
-
-    def _open(self) -> None:
-        if self._sheet is not None:
-            self._add_filter()
-        count = len(self._workbook.worksheets())
-        name = "Entitlements" if count == 0 else f"Entitlements ({count + 1})"
-        self._sheet = self._workbook.add_worksheet(name)
-        for col, (title, width) in enumerate(zip(COLUMNS, XLSX_WIDTHS, strict=True)):
-            self._sheet.set_column(col, col, width)
-            self._sheet.write_string(0, col, title, self._header)
-        self._sheet.freeze_panes(1, 0)
-        self._row = 1
-
-    def _add_filter(self) -> None:
-        self._sheet.autofilter(0, 0, max(self._row - 1, 1), len(COLUMNS) - 1)
-
-
-def _write_json(batches: Iterator[list[Row]], out: BinaryIO) -> int:
-    """A JSON array of objects with camelCase keys, written batch by batch."""
-    out.write(b"[")
-    count = 0
-    for rows in batches:
-        if rows:
-            objects = (dict(zip(JSON_KEYS, row, strict=True)) for row in rows)
-            text = ",\n".join(json.dumps(o, ensure_ascii=False) for o in objects)
-            out.write((("\n" if count == 0 else ",\n") + text).encode())
-            count += len(rows)
-    out.write(b"\n]\n" if count else b"]\n")
-    return count
