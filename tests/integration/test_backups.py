@@ -25,7 +25,8 @@ from pointflex.adapters.backup_archive import (
 from pointflex.bootstrap import Runtime, build_runtime
 from pointflex.clock import ManualClock
 from pointflex.config import Settings
-from pointflex.demo.simulator import DemoOptions, run_demo
+from pointflex.demo.plan import DemoOptions
+from pointflex.demo.seed import run_demo
 from pointflex.services.context import Actor, write
 from pointflex.services.entitlements import creation
 from pointflex.services.licensing import licences

@@ -8,15 +8,10 @@ from typing import Annotated
 import typer
 
 from pointflex.cli.common import cli_actor, console, number, points, progress_bar, runtime, table
-from pointflex.demo.simulator import (
-    DEFAULT_DAYS,
-    DEFAULT_ENTITLEMENTS,
-    DemoOptions,
-    DemoSummary,
-    demo_credentials,
-    demo_portal_credentials,
-)
-from pointflex.demo.simulator import run_demo as seed_demo
+from pointflex.demo.credentials import demo_credentials, demo_portal_credentials
+from pointflex.demo.plan import DEFAULT_DAYS, DEFAULT_ENTITLEMENTS, DemoOptions
+from pointflex.demo.seed import DemoSummary
+from pointflex.demo.seed import run_demo as seed_demo
 from pointflex.domain.entitlements import Status
 
 BASE_URL = "http://127.0.0.1:8000"
