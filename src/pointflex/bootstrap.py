@@ -12,9 +12,10 @@ from weakref import WeakKeyDictionary
 
 from sqlalchemy import Engine
 
+from pointflex.catalog import default_catalog
 from pointflex.clock import Clock, OffsetClock, ScaledClock, SystemClock
 from pointflex.config import Settings
-from pointflex.domain.catalog import Catalog, default_catalog
+from pointflex.domain.catalog import Catalog
 from pointflex.domain.dates import local_day
 from pointflex.store.db import make_engine
 from pointflex.store.tokens import TokenVault, load_or_create_secret

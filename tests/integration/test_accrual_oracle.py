@@ -27,6 +27,7 @@ from pointflex.bootstrap import build_runtime
 from pointflex.clock import ManualClock
 from pointflex.config import Settings
 from pointflex.domain.ends import FOLLOW_PROGRAM, RequestedEnd
+from pointflex.domain.money import CENT
 from pointflex.domain.programs import ProgramKind
 from pointflex.services.access import accounts
 from pointflex.services.configs import configurations as configs
@@ -42,7 +43,6 @@ from tests.conftest import SECRET, fresh_database
 
 ZONES = ["America/Los_Angeles", "UTC", "Europe/Berlin", "Asia/Kolkata", "Australia/Lord_Howe"]
 T0 = datetime(2026, 3, 1, 7, 0, tzinfo=UTC)
-CENT = Decimal("0.01")
 N_CONFIGS = 2
 
 # ------------------------------------------------------------------ the oracle

@@ -11,14 +11,13 @@ from sqlalchemy import func, select
 from pointflex.bootstrap import Runtime
 from pointflex.clock import ManualClock
 from pointflex.domain.burn import AlertKind
+from pointflex.domain.money import CENT
 from pointflex.domain.programs import ProgramKind
 from pointflex.services.context import Actor, read
 from pointflex.services.points.dashboard import CHART_DAYS, ProgramDashboard, dashboard
 from pointflex.store.tables import consumption, point_ledger
 from tests.builders import OPERATOR, world
 from tests.history import History, build_history, leave_days_of_points
-
-CENT = Decimal("0.01")
 
 
 def consumed(

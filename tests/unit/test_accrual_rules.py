@@ -8,16 +8,16 @@ from decimal import Decimal
 from hypothesis import given
 from hypothesis import strategies as st
 
+from pointflex.catalog import default_catalog, default_price_book
 from pointflex.domain.accrual import ConfigVersion, day_rate, versions_in_window
-from pointflex.domain.catalog import ParamValues, default_catalog
+from pointflex.domain.catalog import ParamValues
 from pointflex.domain.dates import PACIFIC, day_window
-from pointflex.domain.pricing import PriceBook
 
 DAY = date(2026, 3, 2)
 WINDOW = day_window(DAY, PACIFIC)  # [08:00 UTC 2 March, 08:00 UTC 3 March)
 US = timedelta(microseconds=1)
 CATALOG = default_catalog()
-BOOK = PriceBook.load_default()
+BOOK = default_price_book()
 
 
 def version(at: datetime, cpu: int, product_type_id: int = 1) -> ConfigVersion:

@@ -8,14 +8,8 @@ from typing import Any
 
 import pytest
 
-from pointflex.domain.catalog import (
-    Catalog,
-    FormFactor,
-    ParamKind,
-    ParamValues,
-    default_catalog,
-    load_catalog,
-)
+from pointflex.catalog import default_catalog, load_catalog
+from pointflex.domain.catalog import Catalog, FormFactor, ParamKind, ParamValues
 from pointflex.errors import InvalidInput, InvalidParameter
 
 ALL_PRODUCT_IDS = [1, 2, 3, 4, 5, 7, 8, 9, 10, 11, 12, 101, 102, 103]

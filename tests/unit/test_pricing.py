@@ -15,24 +15,18 @@ import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pointflex.domain.catalog import (
-    ParameterSpec,
-    ParamKind,
-    ParamValues,
-    ProductType,
+from pointflex.catalog import (
     default_catalog,
-)
-from pointflex.domain.pricing import (
-    PriceBook,
-    PriceList,
+    default_price_book,
     load_price_list,
     parse_price_list,
-    round_rate,
 )
+from pointflex.domain.catalog import ParameterSpec, ParamKind, ParamValues, ProductType
+from pointflex.domain.pricing import PriceBook, PriceList, round_rate
 from pointflex.errors import InvalidInput
 
 CATALOG = default_catalog()
-BOOK = PriceBook.load_default()
+BOOK = default_price_book()
 FIRST = date(2026, 1, 1)
 SECOND = date(2027, 1, 1)
 TODAY = date(2026, 11, 27)
@@ -123,7 +117,7 @@ def test_table_continues_with_the_last_slope_beyond_the_last_point() -> None:
             }
         ],
     )
-    book = PriceBook.from_lists([prices])
+    book = PriceBook.from_lists([prices], CATALOG)
     assert book.rate(1, fgt(5), TODAY) == Decimal("9.00")
 
 
@@ -182,7 +176,7 @@ def test_rates_round_half_up_and_never_below_one_cent(raw: str, rounded: str) ->
 
 def test_a_tiny_positive_rate_is_charged_one_cent() -> None:
     prices = variant(8, [{"per_unit": {"param": 24, "price": "0.0001"}}])
-    book = PriceBook.from_lists([prices])
+    book = PriceBook.from_lists([prices], CATALOG)
     assert book.rate(8, {24: "3"}, TODAY) == Decimal("0.01")
 
 
@@ -247,7 +241,7 @@ def test_rate_of_an_unknown_product_type_is_refused() -> None:
 def test_a_price_book_refuses_two_lists_of_the_same_date() -> None:
     first = BOOK.version_on(FIRST)
     with pytest.raises(InvalidInput, match="same effective date"):
-        PriceBook.from_lists([first, first])
+        PriceBook.from_lists([first, first], CATALOG)
 
 
 def test_adding_a_list_replaces_the_one_of_the_same_date() -> None:
@@ -305,7 +299,8 @@ def test_import_refuses_a_negative_price(tmp_path: Path) -> None:
     data = shipped_data()
     data["products"][8] = [{"per_unit": {"param": 24, "price": -0.5}}]
     message = import_error(tmp_path, data)
-    assert "negative" in message and "product type 8" in message
+    # The place names product type 8 (its key in products), the component and the field.
+    assert "negative" in message and "products[8][0].per_unit.price" in message
 
 
 def test_import_refuses_a_list_that_leaves_a_product_unpriced(tmp_path: Path) -> None:

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 
 from pointflex.bootstrap import Runtime
 from pointflex.clock import ManualClock
+from pointflex.domain.money import CENT
 from pointflex.services.access.api_users import Permission
 from pointflex.services.context import read
 from pointflex.services.points.dashboard import CHART_DAYS, dashboard
@@ -27,8 +28,6 @@ from tests.web.conftest import (
     save_screenshot,
     unlabelled_controls,
 )
-
-CENT = Decimal("0.01")
 
 
 def consumed(rt: Runtime, serial: str, start: date, end: date) -> Decimal:

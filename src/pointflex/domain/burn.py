@@ -11,7 +11,8 @@ from datetime import date, timedelta
 from decimal import ROUND_DOWN, Decimal
 from enum import StrEnum
 
-from pointflex.domain.programs import CENT, GraceState, ProgramKind
+from pointflex.domain.money import to_points
+from pointflex.domain.programs import GraceState, ProgramKind
 
 BURN_WINDOW_DAYS = 7  # the burn rate is the average of this many complete days
 LOW_BALANCE_DAYS = 30  # fewer days of points left than this is "low"
@@ -67,7 +68,7 @@ def burn_rate(
     start = max(first_day, last_complete - timedelta(days=window - 1))
     days = days_between(start, last_complete)
     total = sum((points_by_day.get(day, ZERO) for day in days), ZERO)
-    return (total / len(days)).quantize(CENT)
+    return to_points(total / len(days))
 
 
 def days_left(balance: Decimal, burn: Decimal) -> Decimal | None:

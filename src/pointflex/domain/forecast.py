@@ -19,7 +19,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_DOWN, Decimal
 
-from pointflex.domain.programs import CENT, ProgramKind
+from pointflex.domain.money import to_points
+from pointflex.domain.programs import ProgramKind
 
 HORIZON_DAYS = 3 * 365  # never walk further than this, whatever the program's end
 ZERO = Decimal("0.00")
@@ -167,7 +168,7 @@ def cost_between(found: Sequence[Segment], first: date, stop: date) -> Decimal:
         lo, hi = max(seg.first, first), min(seg.stop, stop)
         if lo < hi:
             total += seg.per_day * (hi - lo).days
-    return total.quantize(CENT)
+    return to_points(total)
 
 
 def run_out(balance: Decimal, found: Sequence[Segment]) -> tuple[date, Decimal] | None:
@@ -214,9 +215,9 @@ def project(s: Situation) -> Projection:
         ran_out = run_out(s.balance, found)
         if ran_out is not None:
             zero, days_left = ran_out
-        shortfall = max(to_end - s.balance, ZERO).quantize(CENT)
+        shortfall = to_points(max(to_end - s.balance, ZERO))
     return Projection(
-        burn_today=burn_today.quantize(CENT),
+        burn_today=to_points(burn_today),
         observed_burn=s.observed_burn,
         walk_end=end,
         capped=capped,

@@ -6,13 +6,13 @@ import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from enum import StrEnum
 
 from pointflex.domain.dates import add_years, day_start
+from pointflex.domain.money import to_points, to_points_half_up
 from pointflex.errors import InvalidInput
 
-CENT = Decimal("0.01")
 PACK_SIZES: tuple[int, ...] = (10_000, 50_000)  # R7
 ROLLOVER_LATE_DAY = 180  # R9: points added on or after day 180 of a program year carry in full
 ROLLOVER_EARLY_SHARE = Decimal("0.5")
@@ -112,5 +112,5 @@ def rollover_forfeit(
     late = sum((points for day, points in credits if day >= late_cutoff), Decimal("0"))
     late_kept = min(balance, max(late, Decimal("0")))
     early_left = balance - late_kept
-    carried = late_kept + (early_left * ROLLOVER_EARLY_SHARE).quantize(CENT, ROUND_HALF_UP)
-    return (balance - carried).quantize(CENT)
+    carried = late_kept + to_points_half_up(early_left * ROLLOVER_EARLY_SHARE)
+    return to_points(balance - carried)

@@ -9,6 +9,8 @@ from typing import Any
 from sqlalchemy import DateTime, Dialect, Numeric
 from sqlalchemy.types import TypeDecorator
 
+from pointflex.domain.money import to_points
+
 
 class UTCDateTime(TypeDecorator[datetime]):
     """Aware UTC instants; SQLite keeps them as naive UTC text that sorts correctly."""
@@ -52,11 +54,11 @@ class Points(TypeDecorator[Decimal]):
             return None
         if dialect.name == "sqlite":
             return int((Decimal(value) * 100).to_integral_value())
-        return Decimal(value).quantize(Decimal("0.01"))
+        return to_points(value)
 
     def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
         if value is None:
             return None
         if dialect.name == "sqlite":
-            return (Decimal(int(value)) / 100).quantize(Decimal("0.01"))
-        return Decimal(value).quantize(Decimal("0.01"))
+            return to_points(Decimal(int(value)) / 100)
+        return to_points(value)

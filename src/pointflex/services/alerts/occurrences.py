@@ -22,7 +22,8 @@ from pointflex.domain import alerts as rules
 from pointflex.domain import burn
 from pointflex.domain.alerts import AlertKind, NewAlert, ProgramFigures
 from pointflex.domain.dates import local_day
-from pointflex.domain.programs import CENT, ProgramKind, follow_program_expiry
+from pointflex.domain.money import to_points
+from pointflex.domain.programs import ProgramKind, follow_program_expiry
 from pointflex.errors import NotFound
 from pointflex.services.alerts.notifications import enqueue_deliveries
 from pointflex.services.context import Actor, audit, read, write
@@ -138,7 +139,7 @@ def _balances(conn: Connection) -> dict[str, Decimal]:
         found[serial] += Decimal(points or 0)
     for serial, points in consumed:
         found[serial] -= Decimal(points or 0)
-    return {serial: value.quantize(CENT) for serial, value in found.items()}
+    return {serial: to_points(value) for serial, value in found.items()}
 
 
 def _recent_days(conn: Connection, earliest_today: date) -> dict[str, dict[date, Decimal]]:
@@ -150,7 +151,7 @@ def _recent_days(conn: Connection, earliest_today: date) -> dict[str, dict[date,
     ).all()
     found: dict[str, dict[date, Decimal]] = defaultdict(dict)
     for serial, day, points in rows:
-        found[serial][day] = Decimal(points).quantize(CENT)
+        found[serial][day] = to_points(points)
     return found
 
 

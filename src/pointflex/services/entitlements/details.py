@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from pointflex.bootstrap import Runtime
 from pointflex.domain.dates import local_day
+from pointflex.domain.money import to_points
 from pointflex.services.configs.configurations import ACTIVE, Config, load_config
 from pointflex.services.context import Actor, read
 from pointflex.services.entitlements.views import Entitlement, load_records
@@ -19,7 +20,6 @@ from pointflex.store.tables import configurations, consumption, entitlement_even
 
 CHART_DAYS = 90
 MAX_EVENTS = 500
-CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
 
 
@@ -66,7 +66,7 @@ def entitlement_details(rt: Runtime, actor: Actor, serial: str) -> Details:
         ]
         co = consumption.c
         by_day = {
-            day: Decimal(points).quantize(CENT)
+            day: to_points(points)
             for day, points in conn.execute(
                 select(co.day, func.sum(co.points))
                 .where(co.serial == record.serial, co.day >= start, co.day <= yesterday)

@@ -33,6 +33,7 @@ from sqlalchemy import (
 from pointflex.bootstrap import Runtime
 from pointflex.domain.accrual import ConfigVersion, day_rate
 from pointflex.domain.dates import DayWindow, day_window, local_day
+from pointflex.domain.money import to_points
 from pointflex.domain.programs import LedgerKind, ProgramKind, anniversaries, rollover_forfeit
 from pointflex.errors import AccrualNotDue, NotFound
 from pointflex.services.configs.configurations import values_from_json
@@ -270,7 +271,7 @@ def _close_day(
                 consumption.c.program_serial == program_serial, consumption.c.day == day
             )
         ).one()
-    total = Decimal(points).quantize(Decimal("0.01"))
+    total = to_points(points)
     conn.execute(
         update(accrual_runs)
         .where(accrual_runs.c.program_serial == program_serial, accrual_runs.c.day == day)
@@ -308,7 +309,7 @@ def _balance_through(conn: Connection, serial: str, day: date) -> Decimal:
             accrual_runs.c.program_serial == serial, accrual_runs.c.day <= day
         )
     ).scalar_one()
-    return (Decimal(credited) - Decimal(consumed)).quantize(Decimal("0.01"))
+    return to_points(Decimal(credited) - Decimal(consumed))
 
 
 def _roll_over(conn: Connection, program: Program, anniversary: date) -> None:

@@ -12,7 +12,8 @@ from sqlalchemy import Connection, func, select
 from pointflex.bootstrap import Runtime
 from pointflex.domain import burn
 from pointflex.domain.dates import local_day
-from pointflex.domain.programs import CENT, ProgramKind
+from pointflex.domain.money import to_points
+from pointflex.domain.programs import ProgramKind
 from pointflex.services.access.accounts import get_account, organization_accounts
 from pointflex.services.context import Actor, read
 from pointflex.services.points.programs import Program, balance_in, list_programs
@@ -137,4 +138,4 @@ def _points_by_day(
             )
             .group_by(c.day)
         ).all()
-    return {day: Decimal(points).quantize(CENT) for day, points in rows}
+    return {day: to_points(points) for day, points in rows}

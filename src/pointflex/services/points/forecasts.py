@@ -27,8 +27,9 @@ from pointflex.domain import burn
 from pointflex.domain import forecast as fc
 from pointflex.domain.dates import day_start, local_day
 from pointflex.domain.entitlements import Status, TerminationMode
+from pointflex.domain.money import to_points
 from pointflex.domain.pricing import PriceBook
-from pointflex.domain.programs import CENT, ProgramKind
+from pointflex.domain.programs import ProgramKind
 from pointflex.services.configs.configurations import values_from_json
 from pointflex.services.context import Actor, read
 from pointflex.services.points.prices import price_book
@@ -168,9 +169,7 @@ def _forecasts(
     for p in found:
         balance = None
         if p.kind is ProgramKind.PREPAID:
-            balance = (Decimal(credited.get(p.serial, 0)) - consumed.get(p.serial, 0)).quantize(
-                CENT
-            )
+            balance = to_points(Decimal(credited.get(p.serial, 0)) - consumed.get(p.serial, 0))
         result.append(
             _one(
                 p,
@@ -221,7 +220,7 @@ def _one(
         today=today,
         last_complete=last,
         balance=balance,
-        month_to_date=month.quantize(CENT),
+        month_to_date=to_points(month),
         charged=sum(r.count for r in running),
         scheduled=sum(r.count for r in planned),
         projection=fc.project(situation),
@@ -245,7 +244,7 @@ def _recent_days(
     ).all()
     found_days: dict[str, dict[date, Decimal]] = defaultdict(dict)
     for serial, day, points in rows:
-        found_days[serial][day] = Decimal(points).quantize(CENT)
+        found_days[serial][day] = to_points(points)
     return found_days
 
 

@@ -11,8 +11,9 @@ from typing import Any
 from sqlalchemy import Connection, delete, func, insert, select
 
 from pointflex.bootstrap import Runtime
+from pointflex.catalog import default_price_book, load_price_list, parse_price_list
 from pointflex.domain.dates import local_day
-from pointflex.domain.pricing import PriceBook, PriceList, load_price_list, parse_price_list
+from pointflex.domain.pricing import PriceBook, PriceList
 from pointflex.errors import InvalidDate
 from pointflex.services.context import Actor, audit, read, write
 from pointflex.services.points.programs import visible_program
@@ -21,7 +22,7 @@ from pointflex.store.tables import accrual_runs, price_lists
 
 def price_book(conn: Connection) -> PriceBook:
     """Shipped lists, overridden date by date by imported ones."""
-    book = PriceBook.load_default()
+    book = default_price_book()
     for effective, document in conn.execute(
         select(price_lists.c.effective_date, price_lists.c.document).order_by(
             price_lists.c.effective_date

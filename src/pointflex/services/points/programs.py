@@ -13,6 +13,7 @@ from sqlalchemy import Connection, func, insert, select, update
 from pointflex.bootstrap import Runtime
 from pointflex.domain import programs as rules
 from pointflex.domain.dates import local_day, zone
+from pointflex.domain.money import to_points
 from pointflex.domain.programs import GraceState, LedgerKind, ProgramKind
 from pointflex.errors import Duplicate, Forbidden, InvalidInput, NotFound, ProgramConflict
 from pointflex.services.access.accounts import get_account, organization_accounts
@@ -219,7 +220,7 @@ def balance_in(conn: Connection, serial: str) -> Decimal:
             accrual_runs.c.program_serial == serial
         )
     ).scalar_one()
-    return (Decimal(credited) - Decimal(consumed)).quantize(rules.CENT)
+    return to_points(Decimal(credited) - Decimal(consumed))
 
 
 def balance(rt: Runtime, actor: Actor, serial: str) -> Decimal:

@@ -18,7 +18,8 @@ from typing import Any
 from sqlalchemy import Connection, func, select
 
 from pointflex.bootstrap import Runtime
-from pointflex.domain.programs import CENT, LedgerKind, ProgramKind
+from pointflex.domain.money import to_points
+from pointflex.domain.programs import LedgerKind, ProgramKind
 from pointflex.errors import InvalidDate, StatementDoesNotReconcile
 from pointflex.services.access.accounts import get_account, organization_accounts
 from pointflex.services.context import Actor, read
@@ -251,7 +252,7 @@ def _lines(
         return names[type_id]
 
     return [
-        ChargeLine(day, s, int(cid), name, product(int(ptype)), Decimal(points).quantize(CENT))
+        ChargeLine(day, s, int(cid), name, product(int(ptype)), to_points(points))
         for day, s, cid, name, ptype, points in conn.execute(query)
     ]
 
@@ -286,7 +287,7 @@ def _ledger(conn: Connection, serial: str, first: date) -> list[LedgerEntry]:
             id=r.id,
             day=r.day,
             kind=LedgerKind(r.kind),
-            points=Decimal(r.points).quantize(CENT),
+            points=to_points(r.points),
             reference=r.reference,
             note=r.note,
             created_at=r.created_at,
@@ -322,4 +323,4 @@ def _closing_from_totals(conn: Connection, serial: str, first: date) -> Decimal:
             accrual_runs.c.program_serial == serial, accrual_runs.c.day < following
         )
     ).scalar_one()
-    return (Decimal(credited) - Decimal(consumed)).quantize(CENT)
+    return to_points(Decimal(credited) - Decimal(consumed))

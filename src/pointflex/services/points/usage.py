@@ -12,6 +12,7 @@ from sqlalchemy import Connection, Select, func, select
 
 from pointflex.bootstrap import Runtime
 from pointflex.domain.dates import local_day
+from pointflex.domain.money import to_points
 from pointflex.domain.programs import ProgramKind
 from pointflex.errors import InvalidDate, InvalidInput
 from pointflex.services.configs.configurations import visible_config
@@ -192,7 +193,7 @@ def monthly_statement_in(
             CO.c.program_serial == program_serial, CO.c.day < first
         )
     ).scalar_one()
-    opening = (credits_before - Decimal(used_before)).quantize(Decimal("0.01"))
+    opening = to_points(credits_before - Decimal(used_before))
     closing = opening + credits_in - used
     return Statement(program_serial, kind, first, opening, credits_in, used, closing, rows)
 
@@ -203,7 +204,7 @@ def _ledger_sum(conn: Any, serial: str, start: date | None, end: date) -> Decima
     )
     if start is not None:
         query = query.where(point_ledger.c.day >= start)
-    return Decimal(conn.execute(query).scalar_one()).quantize(Decimal("0.01"))
+    return to_points(conn.execute(query).scalar_one())
 
 
 def today_in(rt: Runtime, tz: str) -> date:
