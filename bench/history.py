@@ -22,8 +22,8 @@ from sqlalchemy.schema import AddConstraint, CreateIndex, DropConstraint, DropIn
 
 from bench.seed import AccountPlan
 from pointflex.domain.programs import ProgramKind
-from pointflex.services.configs.configurations import values_from_json
 from pointflex.services.points.prices import price_book
+from pointflex.store.queries.configs import values_from_json
 from pointflex.store.tables import configurations, consumption
 
 PACK = 50_000

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Generic, TypeVar
@@ -19,6 +20,7 @@ from pointflex.domain.catalog import Catalog
 from pointflex.domain.dates import local_day
 from pointflex.store.db import make_engine
 from pointflex.store.tokens import TokenVault, load_or_create_secret
+from pointflex.store.unit_of_work import UnitFactory, UnitOfWork, sql_units
 
 
 # eq=False: a runtime is itself, compared and hashed by identity, so per-runtime state
@@ -33,9 +35,16 @@ class Runtime:
     # Seconds for measuring intervals (rate limits): monotonic, never the business clock;
     # tests replace it to move time without sleeping.
     ticks: Callable[[], float] = time.monotonic
+    # Where units of work come from; None: transactions on ``engine``. Unit tests of the
+    # services give fakes here.
+    units: UnitFactory | None = None
 
     def now(self) -> datetime:
         return self.clock.now()
+
+    def unit(self, *, write: bool) -> AbstractContextManager[UnitOfWork]:
+        """One transaction and the typed queries on it (store.unit_of_work)."""
+        return (self.units or sql_units(self.engine))(write=write)
 
     def today(self, tz: str | None = None) -> date:
         return local_day(self.now(), tz or self.settings.default_timezone)

@@ -9,9 +9,9 @@ from typing import Any
 import httpx
 from sqlalchemy import select
 
+from pointflex.domain.configs import Config
 from pointflex.services.access.accounts import get_account
 from pointflex.services.access.api_users import Permission
-from pointflex.services.configs.configurations import Config
 from pointflex.store.tables import audit_log, entitlement_events, entitlements
 from tests.api.conftest import Api
 from tests.builders import FGT_HW, World, config, world

@@ -28,9 +28,9 @@ import pytest
 
 from pointflex.api.fortiflex import replies
 from pointflex.clock import ManualClock
+from pointflex.domain.configs import Config
 from pointflex.services.access.accounts import get_account
 from pointflex.services.configs import configurations as configs
-from pointflex.services.configs.configurations import Config
 from pointflex.services.entitlements.transfers import mark_token_used
 from pointflex.services.points import programs
 from pointflex.services.points.accrual import accrue_through

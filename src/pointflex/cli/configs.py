@@ -8,8 +8,8 @@ import typer
 
 from pointflex.cli.common import cli_actor, console, parse_params, product_name, runtime, table
 from pointflex.domain.catalog import Catalog
+from pointflex.domain.configs import ACTIVE, DISABLED, Config
 from pointflex.services.configs import configurations as configs
-from pointflex.services.configs.configurations import ACTIVE, DISABLED, Config
 
 app = typer.Typer(help="Configurations: product type and sizing.", no_args_is_help=True)
 

@@ -13,8 +13,10 @@ from sqlalchemy import Connection, insert
 
 from pointflex.bootstrap import Runtime
 from pointflex.errors import Forbidden, NotFound
+from pointflex.store.queries.audit import AuditEntry
 from pointflex.store.tables import audit_log
 from pointflex.store.transactions import read_transaction, write_transaction
+from pointflex.store.unit_of_work import UnitOfWork
 
 
 @dataclass(frozen=True)
@@ -89,6 +91,34 @@ def audit(
             "after": after,
             "request_id": actor.request_id,
         },
+    )
+
+
+def record(
+    uow: UnitOfWork,
+    actor: Actor,
+    at: datetime,
+    action: str,
+    subject: tuple[str, str | int],
+    *,
+    account_id: int | None = None,
+    before: Any = None,
+    after: Any = None,
+) -> None:
+    """:func:`audit` on a unit of work; ``subject`` is (object type, object id)."""
+    object_type, object_id = subject
+    uow.audit.record(
+        AuditEntry(
+            at=at,
+            actor=actor.name,
+            request_id=actor.request_id,
+            action=action,
+            object_type=object_type,
+            object_id=str(object_id),
+            account_id=account_id,
+            before=before,
+            after=after,
+        )
     )
 
 

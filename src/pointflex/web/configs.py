@@ -21,9 +21,9 @@ from pointflex.domain.catalog import (
     ParamValues,
     ProductType,
 )
+from pointflex.domain.configs import Config
 from pointflex.errors import PointflexError
 from pointflex.services.configs import configurations as configs
-from pointflex.services.configs.configurations import Config
 from pointflex.services.context import Actor
 from pointflex.services.points import prices
 from pointflex.services.points.programs import Program, list_programs

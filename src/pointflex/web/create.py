@@ -9,12 +9,12 @@ from fastapi import APIRouter, Depends, Form, Request, Response
 
 from pointflex.bootstrap import Runtime
 from pointflex.domain.catalog import FormFactor, ProductType
+from pointflex.domain.configs import Config
 from pointflex.domain.dates import parse_wire_day
 from pointflex.domain.ends import FOLLOW_PROGRAM, RequestedEnd
 from pointflex.domain.entitlements import Selection
 from pointflex.errors import InvalidInput, PointflexError
 from pointflex.services.configs import configurations as configs
-from pointflex.services.configs.configurations import Config
 from pointflex.services.context import Actor
 from pointflex.services.entitlements import creation
 from pointflex.services.entitlements.scheduled import (

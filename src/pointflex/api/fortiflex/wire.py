@@ -7,8 +7,8 @@ from decimal import Decimal
 from typing import Any
 
 from pointflex.domain.catalog import Catalog
+from pointflex.domain.configs import Config
 from pointflex.domain.dates import format_wire
-from pointflex.services.configs.configurations import Config
 from pointflex.services.entitlements.groups import Group
 from pointflex.services.entitlements.views import Entitlement
 from pointflex.services.points.programs import Program

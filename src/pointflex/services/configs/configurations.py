@@ -1,82 +1,68 @@
-"""Configurations: a product type plus parameter values, with a dated history (R18, R51–R53)."""
+"""Configurations: a product type plus parameter values, with a dated history (R18, R51–R53).
+
+Every use case here runs on a unit of work (``rt.unit``) and its typed queries only, so the
+rules are unit-tested on fakes (tests/unit/services/test_configurations.py) as well as on
+both databases.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection
 
 from pointflex.bootstrap import Runtime
 from pointflex.domain.catalog import ParamValues
+from pointflex.domain.configs import ACTIVE, DISABLED, Config, check_name, check_status
 from pointflex.errors import InvalidInput, NotFound
-from pointflex.services.access.accounts import get_account
-from pointflex.services.context import Actor, audit, read, write
-from pointflex.services.points.programs import load_program, visible_program
-from pointflex.store.tables import config_versions, configurations, entitlements
+from pointflex.services.access.visibility import organization_of, visible_program_account
+from pointflex.services.context import Actor, record
+from pointflex.store.queries.configs import values_from_json, values_to_json
+from pointflex.store.unit_of_work import UnitOfWork, on_connection
 
-C = configurations
-
-ACTIVE = "ACTIVE"
-DISABLED = "DISABLED"
-
-
-@dataclass(frozen=True)
-class Config:
-    id: int
-    name: str
-    program_serial: str
-    account_id: int
-    status: str
-    product_type_id: int
-    values: ParamValues
-
-
-def values_to_json(values: ParamValues) -> dict[str, Any]:
-    return {str(k): (list(v) if isinstance(v, tuple) else v) for k, v in values.items()}
+__all__ = [
+    "ACTIVE",
+    "DISABLED",
+    "Config",
+    "add_config",
+    "create_config",
+    "entitlement_counts",
+    "get_config",
+    "list_configs",
+    "load_config",
+    "set_config_status",
+    "update_config",
+    "values_from_json",
+    "visible_config",
+]
 
 
-def values_from_json(data: dict[str, Any]) -> ParamValues:
-    return {int(k): (tuple(v) if isinstance(v, list) else str(v)) for k, v in data.items()}
-
-
-def _from_row(row: Any) -> Config:
-    return Config(
-        id=row.id,
-        name=row.name,
-        program_serial=row.program_serial,
-        account_id=row.account_id,
-        status=row.status,
-        product_type_id=row.product_type_id,
-        values=values_from_json(row.parameters),
-    )
-
-
-def load_config(conn: Connection, config_id: int, *, for_update: bool = False) -> Config:
-    query = select(C).where(C.c.id == config_id)
-    if for_update:
-        query = query.with_for_update()
-    row = conn.execute(query).first()
-    if row is None:
+def config_of(uow: UnitOfWork, config_id: int, *, for_update: bool = False) -> Config:
+    config = uow.configs.get(config_id, for_update=for_update)
+    if config is None:
         raise NotFound(f"configuration {config_id} not found")
-    return _from_row(row)
+    return config
+
+
+def visible_config_of(
+    uow: UnitOfWork, actor: Actor, config_id: int, *, for_update: bool = False
+) -> Config:
+    config = config_of(uow, config_id, for_update=for_update)
+    actor.require_account(config.account_id, f"configuration {config_id}")
+    return config
+
+
+# The forms for services whose own SQL still runs on a bare connection (entitlements,
+# licensing, points): the same rules through a unit of work on that connection.
+def load_config(conn: Connection, config_id: int, *, for_update: bool = False) -> Config:
+    return config_of(on_connection(conn), config_id, for_update=for_update)
 
 
 def visible_config(
     conn: Connection, actor: Actor, config_id: int, *, for_update: bool = False
 ) -> Config:
-    config = load_config(conn, config_id, for_update=for_update)
-    actor.require_account(config.account_id, f"configuration {config_id}")
-    return config
-
-
-def _check_name(name: str | None) -> str:
-    if name is None or not name.strip():
-        raise InvalidInput("configuration name must not be empty")
-    if len(name) > 200:
-        raise InvalidInput("configuration name must be at most 200 characters")
-    return name.strip()
+    return visible_config_of(on_connection(conn), actor, config_id, for_update=for_update)
 
 
 def create_config(
@@ -90,48 +76,44 @@ def create_config(
     account_id: int | None = None,
 ) -> Config:
     actor.require_write()
-    name = _check_name(name)
+    name = check_name(name)
     rt.catalog.product(product_type_id)
     values = rt.catalog.parse_parameters(product_type_id, parameters)
     now = rt.now()
-    with write(rt) as conn:
-        program = visible_program(conn, actor, program_serial)
-        owner = _owner_account(conn, actor, program.account_id, account_id)
-        return insert_config(conn, actor, now, program.serial, owner, name, product_type_id, values)
+    with rt.unit(write=True) as uow:
+        program_account = visible_program_account(uow, actor, program_serial)
+        owner = _owner_account(uow, actor, program_account, account_id)
+        return add_config(uow, actor, now, (program_serial, owner), name, product_type_id, values)
 
 
-def insert_config(
-    conn: Connection,
+def add_config(
+    uow: UnitOfWork,
     actor: Actor,
     now: datetime,
-    program_serial: str,
-    account_id: int,
+    owner: tuple[str, int],
     name: str,
     product_type_id: int,
     values: ParamValues,
 ) -> Config:
-    """Insert a validated configuration with its first parameter version, and audit it."""
-    config_id = conn.execute(
-        insert(C).values(
-            account_id=account_id,
-            program_serial=program_serial,
-            name=name,
-            product_type_id=product_type_id,
-            status=ACTIVE,
-            parameters=values_to_json(values),
-            created_at=now,
-            updated_at=now,
-        )
-    ).inserted_primary_key[0]  # type: ignore[index]
-    _add_version(conn, int(config_id), now, values)
-    config = load_config(conn, int(config_id))
-    audit(
-        conn,
+    """A validated configuration of ``owner`` (program serial, account id), with its first
+    parameter version, audited; a step of the caller's unit of work (also used by transfers)."""
+    program_serial, account_id = owner
+    config_id = uow.configs.insert(
+        program_serial=program_serial,
+        account_id=account_id,
+        name=name,
+        product_type_id=product_type_id,
+        values=values,
+        now=now,
+    )
+    uow.configs.add_version(config_id, now, values)
+    config = config_of(uow, config_id)
+    record(
+        uow,
         actor,
         now,
         "config.create",
-        "config",
-        config.id,
+        ("config", config.id),
         account_id=account_id,
         after=_snapshot(config),
     )
@@ -139,7 +121,7 @@ def insert_config(
 
 
 def _owner_account(
-    conn: Connection, actor: Actor, program_account: int, requested: int | None
+    uow: UnitOfWork, actor: Actor, program_account: int, requested: int | None
 ) -> int:
     """The account that will own the configuration: one of the program's organisation (R65)."""
     if requested is None:
@@ -149,32 +131,17 @@ def _owner_account(
             return next(iter(actor.account_ids))
         raise InvalidInput("accountId is required: this user has several accounts in scope")
     actor.require_account(requested)
-    owner = get_account(conn, requested)
-    if owner.organization_id != get_account(conn, program_account).organization_id:
+    if organization_of(uow, requested) != organization_of(uow, program_account):
         raise InvalidInput(f"account {requested} is not in the program's organisation")
     return requested
 
 
-def _add_version(conn: Connection, config_id: int, at: datetime, values: ParamValues) -> None:
-    conn.execute(
-        insert(config_versions).values(
-            config_id=config_id, valid_from=at, parameters=values_to_json(values)
-        )
-    )
-
-
-def _chosen_since(conn: Connection, rt: Runtime, config: Config) -> dict[tuple[int, str], datetime]:
+def _chosen_since(uow: UnitOfWork, rt: Runtime, config: Config) -> dict[tuple[int, str], datetime]:
     """The catalogue's keep-days start dates, from the configuration's versions (read only
     for the products that have such a rule)."""
     if not rt.catalog.has_kept_values(config.product_type_id):
         return {}
-    versions = conn.execute(
-        select(config_versions.c.valid_from, config_versions.c.parameters)
-        .where(config_versions.c.config_id == config.id)
-        .order_by(config_versions.c.valid_from.desc(), config_versions.c.id.desc())
-    ).all()
-    history = [(valid_from, values_from_json(values)) for valid_from, values in versions]
-    return rt.catalog.chosen_since(config.product_type_id, history)
+    return rt.catalog.chosen_since(config.product_type_id, uow.configs.versions(config.id))
 
 
 def _snapshot(config: Config) -> dict[str, Any]:
@@ -196,12 +163,12 @@ def update_config(
 ) -> Config:
     """Rename and/or replace the parameters; a change applies to every entitlement (R52)."""
     actor.require_write()
-    with write(rt) as conn:
-        before = visible_config(conn, actor, config_id, for_update=True)
+    with rt.unit(write=True) as uow:
+        before = visible_config_of(uow, actor, config_id, for_update=True)
         now = rt.now()  # read under the lock, so events follow the commit order
         changes: dict[str, Any] = {}
         if name is not None and name.strip() != before.name:
-            changes["name"] = _check_name(name)
+            changes["name"] = check_name(name)
         if parameters is not None:
             values = rt.catalog.parse_parameters(before.product_type_id, parameters)
             if values != before.values:
@@ -209,22 +176,21 @@ def update_config(
                     before.product_type_id,
                     before.values,
                     values,
-                    chosen_since=_chosen_since(conn, rt, before),
+                    chosen_since=_chosen_since(uow, rt, before),
                     now=now,
                 )
-                changes["parameters"] = values_to_json(values)
-                _add_version(conn, config_id, now, values)
+                changes["values"] = values
+                uow.configs.add_version(config_id, now, values)
         if not changes:
             return before
-        conn.execute(update(C).where(C.c.id == config_id).values(updated_at=now, **changes))
-        after = load_config(conn, config_id)
-        audit(
-            conn,
+        uow.configs.update(config_id, now, **changes)
+        after = config_of(uow, config_id)
+        record(
+            uow,
             actor,
             now,
             "config.update",
-            "config",
-            config_id,
+            ("config", config_id),
             account_id=after.account_id,
             before=_snapshot(before),
             after=_snapshot(after),
@@ -234,54 +200,45 @@ def update_config(
 
 def set_config_status(rt: Runtime, actor: Actor, config_id: int, status: str) -> Config:
     """Enable or disable; asking for the current status succeeds and changes nothing (Q22)."""
-    if status not in (ACTIVE, DISABLED):
-        raise InvalidInput(f"configuration status must be {ACTIVE} or {DISABLED}")
+    check_status(status)
     actor.require_write()
-    with write(rt) as conn:
-        before = visible_config(conn, actor, config_id, for_update=True)
+    with rt.unit(write=True) as uow:
+        before = visible_config_of(uow, actor, config_id, for_update=True)
         now = rt.now()  # read under the lock, so events follow the commit order
         if before.status == status:
             return before
-        conn.execute(update(C).where(C.c.id == config_id).values(status=status, updated_at=now))
+        uow.configs.update(config_id, now, status=status)
         action = "config.enable" if status == ACTIVE else "config.disable"
-        audit(
-            conn,
+        record(
+            uow,
             actor,
             now,
             action,
-            "config",
-            config_id,
+            ("config", config_id),
             account_id=before.account_id,
             before={"status": before.status},
             after={"status": status},
         )
-        return load_config(conn, config_id)
+        return config_of(uow, config_id)
 
 
 def list_configs(
     rt: Runtime, actor: Actor, program_serial: str, account_id: int | None = None
 ) -> list[Config]:
     """Configurations of a program; without an account, all visible accounts' (R65)."""
-    with read(rt) as conn:
-        visible_program(conn, actor, program_serial)
-        query = select(C).where(C.c.program_serial == program_serial).order_by(C.c.id)
+    with rt.unit(write=False) as uow:
+        visible_program_account(uow, actor, program_serial)
+        accounts = actor.account_ids
         if account_id is not None:
             actor.require_account(account_id)
-            get_account(conn, account_id)
-            query = query.where(C.c.account_id == account_id)
-        if actor.account_ids is not None:
-            query = query.where(C.c.account_id.in_(sorted(actor.account_ids)))
-        rows = conn.execute(query).all()
-    return [_from_row(r) for r in rows]
+            organization_of(uow, account_id)  # an unknown account is reported as such
+            accounts = frozenset({account_id})
+        return uow.configs.of_program(program_serial, accounts)
 
 
 def get_config(rt: Runtime, actor: Actor, config_id: int) -> Config:
-    with read(rt) as conn:
-        return visible_config(conn, actor, config_id)
-
-
-def program_timezone(conn: Connection, config: Config) -> str:
-    return load_program(conn, config.program_serial).timezone
+    with rt.unit(write=False) as uow:
+        return visible_config_of(uow, actor, config_id)
 
 
 def entitlement_counts(rt: Runtime, actor: Actor, config_ids: list[int]) -> dict[int, int]:
@@ -289,13 +246,5 @@ def entitlement_counts(rt: Runtime, actor: Actor, config_ids: list[int]) -> dict
     applies to all of them); configurations without any are left out."""
     if not config_ids:
         return {}
-    E = entitlements
-    query = (
-        select(E.c.config_id, func.count())
-        .where(E.c.config_id.in_(sorted(set(config_ids))), E.c.removed_at.is_(None))
-        .group_by(E.c.config_id)
-    )
-    if actor.account_ids is not None:
-        query = query.where(E.c.account_id.in_(sorted(actor.account_ids)))
-    with read(rt) as conn:
-        return {int(config_id): int(count) for config_id, count in conn.execute(query).all()}
+    with rt.unit(write=False) as uow:
+        return uow.configs.entitlement_counts(config_ids, actor.account_ids)

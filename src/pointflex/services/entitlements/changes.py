@@ -11,6 +11,7 @@ from sqlalchemy import Connection, update
 
 from pointflex.bootstrap import Runtime
 from pointflex.domain import entitlements as rules
+from pointflex.domain.configs import Config
 from pointflex.domain.ends import RequestedEnd
 from pointflex.domain.entitlements import (
     EventKind,
@@ -23,7 +24,7 @@ from pointflex.errors import (
     PointflexError,
     WrongProductType,
 )
-from pointflex.services.configs.configurations import Config, visible_config
+from pointflex.services.configs.configurations import visible_config
 from pointflex.services.context import Actor, audit, audit_many, write
 from pointflex.services.entitlements.creation import refuse_if_suspended
 from pointflex.services.entitlements.fields import check_description, normalise_folder

@@ -12,6 +12,7 @@ from sqlalchemy import Connection, insert, select, update
 from pointflex.bootstrap import Runtime
 from pointflex.domain import entitlements as rules
 from pointflex.domain.catalog import FormFactor
+from pointflex.domain.configs import Config
 from pointflex.domain.ends import FOLLOW_PROGRAM, RequestedEnd
 from pointflex.domain.entitlements import (
     EventKind,
@@ -29,7 +30,7 @@ from pointflex.errors import (
     LimitExceeded,
     WrongProductType,
 )
-from pointflex.services.configs.configurations import Config, visible_config
+from pointflex.services.configs.configurations import visible_config
 from pointflex.services.context import Actor, audit_many, write
 from pointflex.services.entitlements.fields import ROOT_FOLDER, check_description, normalise_folder
 from pointflex.services.entitlements.lifecycle import record_events

@@ -16,10 +16,11 @@ from sqlalchemy import ColumnElement, and_, case, func, select
 
 from pointflex.bootstrap import Runtime
 from pointflex.domain.catalog import FormFactor
+from pointflex.domain.configs import ACTIVE
 from pointflex.domain.entitlements import Status, TokenStatus
 from pointflex.errors import InvalidInput, NoTokenAvailable
 from pointflex.services.access.accounts import get_account
-from pointflex.services.configs.configurations import ACTIVE, visible_config
+from pointflex.services.configs.configurations import visible_config
 from pointflex.services.context import Actor, read
 from pointflex.services.entitlements.fields import normalise_folder
 from pointflex.services.entitlements.views import (

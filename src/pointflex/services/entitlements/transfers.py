@@ -8,21 +8,18 @@ from datetime import datetime
 from sqlalchemy import Connection, select, update
 
 from pointflex.bootstrap import Runtime
+from pointflex.domain.configs import Config
 from pointflex.domain.entitlements import EventKind, Selection, Status, TokenStatus
 from pointflex.errors import InvalidInput, InvalidState, NotFound, WrongProductType
 from pointflex.services.access.accounts import get_account
-from pointflex.services.configs.configurations import (
-    Config,
-    insert_config,
-    load_config,
-    visible_config,
-)
+from pointflex.services.configs.configurations import add_config, load_config, visible_config
 from pointflex.services.context import Actor, audit, audit_many, write
 from pointflex.services.entitlements.lifecycle import record_events
 from pointflex.services.entitlements.views import Entitlement, load_records
 from pointflex.services.points.programs import visible_program
 from pointflex.store.sql import chunks
-from pointflex.store.tables import configurations, entitlements
+from pointflex.store.tables import entitlements
+from pointflex.store.unit_of_work import on_connection
 
 E = entitlements
 
@@ -153,36 +150,19 @@ def _check_target(config: Config, record: Entitlement, target_account_id: int) -
 def _matching_config(
     rt: Runtime, conn: Connection, actor: Actor, record: Entitlement, target_account_id: int
 ) -> Config:
+    """The target account's configuration with the same product and values, made if needed."""
+    uow = on_connection(conn)
     source = load_config(conn, record.config_id)
-    candidates = conn.execute(
-        select(configurations.c.id)
-        .where(
-            configurations.c.account_id == target_account_id,
-            configurations.c.program_serial == source.program_serial,
-            configurations.c.product_type_id == source.product_type_id,
-        )
-        .order_by(configurations.c.id)
-    ).scalars()
-    for candidate_id in candidates:
-        candidate = load_config(conn, candidate_id)
-        if candidate.values == source.values:
+    for candidate in uow.configs.of_program(source.program_serial, [target_account_id]):
+        if (
+            candidate.product_type_id == source.product_type_id
+            and candidate.values == source.values
+        ):
             return candidate
     # No twin in the target account: make one in this same transaction.
-    return create_config_in(rt, conn, actor, source, target_account_id)
-
-
-def create_config_in(
-    rt: Runtime, conn: Connection, actor: Actor, source: Config, account_id: int
-) -> Config:
-    return insert_config(
-        conn,
-        actor,
-        rt.now(),
-        source.program_serial,
-        account_id,
-        source.name,
-        source.product_type_id,
-        source.values,
+    owner = (source.program_serial, target_account_id)
+    return add_config(
+        uow, actor, rt.now(), owner, source.name, source.product_type_id, source.values
     )
 
 

@@ -23,10 +23,10 @@ from pointflex.domain.entitlements import Status, TerminationMode, expiry_instan
 from pointflex.domain.licensing import UNKNOWN, Judgement, Verdict
 from pointflex.domain.programs import end_instant
 from pointflex.errors import InvalidInput
-from pointflex.services.configs.configurations import values_from_json
 from pointflex.services.context import Actor, audit, write
 from pointflex.signing.keys import keyring
 from pointflex.signing.licences import AnswerFacts, answer_document, sizing
+from pointflex.store.queries.configs import values_from_json
 from pointflex.store.tables import configurations, entitlements, licences, programs
 
 L, E, C, P = licences, entitlements, configurations, programs

@@ -1,0 +1,28 @@
+"""What an actor may see, asked of a unit of work: programs of its organisations (R63, R65)."""
+
+from __future__ import annotations
+
+from pointflex.errors import NotFound
+from pointflex.services.context import Actor
+from pointflex.store.unit_of_work import UnitOfWork
+
+
+def visible_program_account(uow: UnitOfWork, actor: Actor, serial: str) -> int:
+    """The account of a program the actor may see: registered to, or in the organisation of,
+    its accounts. Any other program is reported as missing (R63)."""
+    account = uow.scope.program_account(serial)
+    if account is None:
+        raise NotFound(f"program {serial} not found")
+    if actor.account_ids is None or actor.sees(account):
+        return account
+    organization = organization_of(uow, account)
+    if not actor.account_ids & uow.scope.organization_accounts(organization):
+        raise NotFound(f"program {serial} not found")
+    return account
+
+
+def organization_of(uow: UnitOfWork, account_id: int) -> int:
+    found = uow.scope.organization_of(account_id)
+    if found is None:
+        raise NotFound(f"account {account_id} not found")
+    return found
