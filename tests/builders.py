@@ -7,6 +7,7 @@ from datetime import date
 from typing import Any
 
 from pointflex.bootstrap import Runtime
+from pointflex.domain.configs import Config
 from pointflex.domain.programs import ProgramKind
 from pointflex.services.access import accounts
 from pointflex.services.configs import configurations as configs
@@ -48,7 +49,7 @@ def config(
     product: int = 1,
     name: str = "fgt",
     account_id: int | None = None,
-) -> configs.Config:
+) -> Config:
     return configs.create_config(
         rt,
         OPERATOR,

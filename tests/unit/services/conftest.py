@@ -7,8 +7,9 @@ from datetime import UTC, datetime
 import pytest
 
 from pointflex.bootstrap import Runtime
+from pointflex.catalog import default_catalog
 from pointflex.clock import ManualClock
-from pointflex.domain.catalog import Catalog, default_catalog
+from pointflex.domain.catalog import Catalog
 from tests.unit.services.fakes import FakeUnits, fake_runtime
 
 NOW = datetime(2026, 3, 2, 18, 15, tzinfo=UTC)

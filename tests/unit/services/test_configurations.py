@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 
 from pointflex.bootstrap import Runtime
-from pointflex.domain.configs import ACTIVE, DISABLED
+from pointflex.domain.configs import ACTIVE, DISABLED, Config
 from pointflex.errors import Forbidden, InvalidInput, InvalidParameter, NotFound
 from pointflex.services.configs import configurations as configs
 from pointflex.services.context import Actor
@@ -30,7 +30,7 @@ def tenants(units: FakeUnits) -> None:
     units.scope.organizations.update({ACME: 1, ACME_MEMBER: 1, GLOBEX: 2})
 
 
-def create(rt: Runtime, actor: Actor = ACME_ADMIN, **kw: object) -> configs.Config:
+def create(rt: Runtime, actor: Actor = ACME_ADMIN, **kw: object) -> Config:
     fields: dict[str, object] = {
         "program_serial": PROGRAM,
         "name": "  edge  ",

@@ -18,24 +18,11 @@ from pointflex.domain.configs import ACTIVE, DISABLED, Config, check_name, check
 from pointflex.errors import InvalidInput, NotFound
 from pointflex.services.access.visibility import organization_of, visible_program_account
 from pointflex.services.context import Actor, record
-from pointflex.store.queries.configs import values_from_json, values_to_json
+from pointflex.store.queries.configs import values_to_json
 from pointflex.store.unit_of_work import UnitOfWork, on_connection
 
-__all__ = [
-    "ACTIVE",
-    "DISABLED",
-    "Config",
-    "add_config",
-    "create_config",
-    "entitlement_counts",
-    "get_config",
-    "list_configs",
-    "load_config",
-    "set_config_status",
-    "update_config",
-    "values_from_json",
-    "visible_config",
-]
+# The statuses set_config_status takes, for its callers.
+__all__ = ["ACTIVE", "DISABLED"]
 
 
 def config_of(uow: UnitOfWork, config_id: int, *, for_update: bool = False) -> Config:

@@ -10,9 +10,10 @@ from decimal import Decimal
 from sqlalchemy import func, select
 
 from pointflex.bootstrap import Runtime
+from pointflex.domain.configs import ACTIVE, Config
 from pointflex.domain.dates import local_day
 from pointflex.domain.money import to_points
-from pointflex.services.configs.configurations import ACTIVE, Config, load_config
+from pointflex.services.configs.configurations import load_config
 from pointflex.services.context import Actor, read
 from pointflex.services.entitlements.views import Entitlement, load_records
 from pointflex.services.points.programs import load_program
