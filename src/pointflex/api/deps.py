@@ -5,11 +5,11 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from fastapi import Request
+from fastapi import Depends, Request
 
 from pointflex.api import json_input
 from pointflex.bootstrap import Runtime
-from pointflex.errors import InvalidInput, Unauthenticated
+from pointflex.errors import Unauthenticated
 from pointflex.http.caller import CALLER_KEY
 from pointflex.services.access import auth
 from pointflex.services.context import Actor
@@ -45,15 +45,17 @@ def current_actor(request: Request) -> Actor:
     return auth.authenticate(runtime(request), token.strip(), request_id(request))
 
 
+def current_writer(actor: Actor = Depends(current_actor)) -> Actor:
+    """The caller of a route that changes something, refused (403) unless it may write.
+
+    A dependency, so it runs before FastAPI validates the body: a read-only user learns
+    nothing from a write route, not even what is wrong with its request (R64).
+    """
+    actor.require_write()
+    return actor
+
+
 async def json_body(request: Request) -> dict[str, Any]:
-    """The body as a JSON object: empty and ``[]`` mean ``{}`` (spec §3.1, C4); anything no
-    field can hold is refused first (api/json_input)."""
-    raw = await request.body()
-    if not raw.strip():
-        return {}
-    data = json_input.decode(raw)
-    if data == [] or data is None:
-        return {}
-    if not isinstance(data, dict):
-        raise InvalidInput("the request body must be a JSON object")
-    return data
+    """The body as a JSON object (api/json_input.request_object), for the routes that decode
+    it themselves; the FortiFlex routes validate theirs with a model (api/fortiflex/routing)."""
+    return json_input.request_object(await request.body())

@@ -11,6 +11,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from pointflex.api.envelope import failure, invalid_token
+from pointflex.api.fortiflex.inputs import refusal
 from pointflex.errors import InvalidInput, NotFound, PointflexError, Throttled, Unauthenticated
 
 log = logging.getLogger("pointflex.api")
@@ -31,10 +32,10 @@ def _pointflex_error(request: Request, exc: PointflexError) -> JSONResponse:
 
 
 def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
-    first = exc.errors()[0] if exc.errors() else {}
-    where = ".".join(str(p) for p in first.get("loc", ()) if p != "body")
-    message = f"{where}: {first.get('msg', 'invalid value')}" if where else "invalid request"
-    return failure(message, InvalidInput.code, 400)
+    """A request model refused the body (or a path or query parameter was wrong): the 400
+    envelope naming the first bad field, as the FortiFlex routes always answered bad input."""
+    refused = refusal(exc.errors())
+    return failure(refused.message, refused.code, refused.http_status)
 
 
 def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:

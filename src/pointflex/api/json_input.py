@@ -25,6 +25,18 @@ DEPTH_MESSAGE = f"the request body nests deeper than {MAX_DEPTH} levels"
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
+def request_object(raw: bytes) -> dict[str, Any]:
+    """A request body as a JSON object: empty, ``[]`` and ``null`` mean ``{}`` (spec §3.1, C4)."""
+    if not raw.strip():
+        return {}
+    data = decode(raw)
+    if data == [] or data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise InvalidInput("the request body must be a JSON object")
+    return data
+
+
 def decode(raw: bytes | str) -> Any:
     """The decoded value, checked by :func:`check`."""
     try:

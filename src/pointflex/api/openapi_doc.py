@@ -6,6 +6,10 @@ any body, and every 400/401/404 the API gives by design was undocumented. This m
 one place, the envelope schemas (spec §3.2, §3.3; the OAuth replies of spec §2), the error
 statuses each group of paths can answer, and the bearer scheme of the FortiFlex paths.
 A 5xx is never documented: it is a bug. The document is OpenAPI 3.1 (JSON Schema 2020-12).
+
+Request bodies come from the routes' request models (api/fortiflex/inputs), which FastAPI
+places under ``components``; each is moved into its operation, so that the fields of a call
+are read where the call is, by people and by tools that do not follow references.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ FAILURE = "Failure"
 OAUTH_SUCCESS = "OAuthToken"
 OAUTH_FAILURE = "OAuthFailure"
 BEARER = "bearer"
+_COMPONENT = "#/components/schemas/"
 
 _ERROR_OBJECT = {
     "type": "object",
@@ -116,13 +121,15 @@ def install(app: FastAPI) -> None:
 
 def describe(document: dict[str, Any]) -> None:
     components = document.setdefault("components", {})
-    components.setdefault("schemas", {}).update(SCHEMAS)
+    _inline_request_bodies(document, components.setdefault("schemas", {}))
+    components["schemas"].update(SCHEMAS)
     v2_components, v2_replies = replies.openapi_components(V2_PREFIX)
     components["schemas"].update(v2_components)
     components.setdefault("securitySchemes", {})[BEARER] = {"type": "http", "scheme": "bearer"}
     for path, item in document.get("paths", {}).items():
         for operation in item.values():
             _describe_operation(path, operation, v2_replies)
+    _drop_unreferenced(document)
 
 
 def _describe_operation(path: str, operation: dict[str, Any], v2_replies: dict[str, str]) -> None:
@@ -148,8 +155,55 @@ def _describe_operation(path: str, operation: dict[str, Any], v2_replies: dict[s
         responses.setdefault(status, _reply("Refused; see the error envelope", failure))
 
 
+def _inline_request_bodies(document: dict[str, Any], schemas: dict[str, Any]) -> None:
+    for item in document.get("paths", {}).values():
+        for operation in item.values():
+            for media in operation.get("requestBody", {}).get("content", {}).values():
+                if "schema" in media:
+                    media["schema"] = _resolved(media["schema"], schemas)
+
+
+def _resolved(node: Any, schemas: dict[str, Any]) -> Any:
+    """``node`` with every component reference replaced by the component (none is recursive:
+    request models hold wire types, not other models)."""
+    if isinstance(node, dict):
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.startswith(_COMPONENT):
+            return _resolved(schemas[ref.removeprefix(_COMPONENT)], schemas)
+        return {key: _resolved(value, schemas) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_resolved(item, schemas) for item in node]
+    return node
+
+
+def _drop_unreferenced(document: dict[str, Any]) -> None:
+    """Keep only the components the paths reach. The others (the inlined request models,
+    FastAPI's 422 error shapes, whose 422s are gone, and what it derives from the decoded
+    types of request fields, such as RequestedEnd) describe nothing a client sends or gets."""
+    schemas: dict[str, Any] = document["components"]["schemas"]
+    reached: set[str] = set()
+    pending = _references(document.get("paths", {}))
+    while pending:
+        name = pending.pop()
+        if name not in reached and name in schemas:
+            reached.add(name)
+            pending |= _references(schemas[name])
+    for name in set(schemas) - reached:
+        del schemas[name]
+
+
+def _references(node: Any) -> set[str]:
+    if isinstance(node, dict):
+        ref = node.get("$ref")
+        found = {ref.removeprefix(_COMPONENT)} if isinstance(ref, str) else set()
+        return found.union(*(_references(value) for value in node.values()))
+    if isinstance(node, list):
+        return set().union(*(_references(item) for item in node))
+    return set()
+
+
 def _ref(name: str) -> dict[str, Any]:
-    return {"$ref": f"#/components/schemas/{name}"}
+    return {"$ref": f"{_COMPONENT}{name}"}
 
 
 def _reply(description: str, schema: dict[str, Any]) -> dict[str, Any]:

@@ -1,52 +1,41 @@
 """configs/list, configs/create, configs/update, configs/enable, configs/disable (spec §4.3–§4.6).
 
-Bodies are decoded leniently (§3.4): ids and account ids may be numeric strings, ``null`` means
-absent, parameter values may be numbers, list parameters repeat their id and ``"NONE"`` means an
+Each body is the route's request model, of lenient wire types (§3.4; api/fortiflex/inputs): ids
+and account ids may be numeric strings, ``null`` means absent. Parameter entries are decoded by
+the catalogue: values may be numbers, list parameters repeat their id and ``"NONE"`` means an
 empty list. Replies always carry canonical types: integer ids, string parameter values. The
 write calls answer with ONE Config object under ``configs`` (Q1, C10).
 """
 
 from __future__ import annotations
 
-from typing import Any
-
-from fastapi import APIRouter, Depends
+from fastapi import Depends
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
-from pointflex.api.deps import current_actor, json_body, runtime
+from pointflex.api.deps import current_actor, current_writer, runtime
 from pointflex.api.envelope import ok
 from pointflex.api.fortiflex import wire
 from pointflex.api.fortiflex.inputs import (
-    documented_body,
-    optional_int,
-    optional_str,
-    parameter_list,
-    required_int,
-    required_str,
+    WireInt,
+    WireOptionalInt,
+    WireOptionalParameters,
+    WireParameters,
+    WireRequest,
+    WireRequiredText,
+    WireText,
 )
+from pointflex.api.fortiflex.routing import wire_router
 from pointflex.bootstrap import Runtime
-from pointflex.errors import InvalidInput
 from pointflex.services.configs import configurations as configs
 from pointflex.services.context import Actor
 
-router = APIRouter(tags=["configs"])
+router = wire_router("configs")
 
-# ----------------------------------------------------------------- request documentation
-
-_NUMERIC = "integer, or a numeric string"
-_ID = _NUMERIC + " (Terraform sends the resource id as a string)"
+_ID = "configuration id; a numeric string is accepted (Terraform sends the resource id so)"
 
 
-class ParameterIn(BaseModel):
-    """One parameter value. A list parameter repeats its id once per value, and the single
-    value "NONE" means an empty list. Read-only parameter ids are ignored."""
-
-    id: int | str = Field(description="parameter id (tools/metadata); " + _NUMERIC)
-    value: str | int | float = Field(description="the value; numbers are accepted as numbers")
-
-
-class ConfigsListRequest(BaseModel):
+class ConfigsListRequest(WireRequest):
     model_config = ConfigDict(
         title="configs/list request",
         json_schema_extra={
@@ -54,15 +43,15 @@ class ConfigsListRequest(BaseModel):
         },
     )
 
-    programSerialNumber: str = Field(description="the program; required")
-    accountId: int | str | None = Field(
+    programSerialNumber: WireRequiredText = Field(description="the program; required")
+    accountId: WireOptionalInt = Field(
         None,
         description="only this account's configurations; absent: every account of the "
-        "program's organisation that the caller may see. " + _NUMERIC,
+        "program's organisation that the caller may see",
     )
 
 
-class ConfigsCreateRequest(BaseModel):
+class ConfigsCreateRequest(WireRequest):
     model_config = ConfigDict(
         title="configs/create request",
         json_schema_extra={
@@ -76,16 +65,16 @@ class ConfigsCreateRequest(BaseModel):
         },
     )
 
-    programSerialNumber: str
-    name: str
-    productTypeId: int | str = Field(description="product type (tools/metadata); " + _NUMERIC)
-    parameters: list[ParameterIn]
-    accountId: int | str | None = Field(
-        None, description="owning account; default: the caller's account. " + _NUMERIC
+    programSerialNumber: WireRequiredText
+    name: WireRequiredText
+    productTypeId: WireInt = Field(description="product type (tools/metadata)")
+    parameters: WireParameters
+    accountId: WireOptionalInt = Field(
+        None, description="owning account; default: the caller's account"
     )
 
 
-class ConfigsUpdateRequest(BaseModel):
+class ConfigsUpdateRequest(WireRequest):
     model_config = ConfigDict(
         title="configs/update request",
         json_schema_extra={
@@ -97,117 +86,80 @@ class ConfigsUpdateRequest(BaseModel):
         },
     )
 
-    id: int | str = Field(description="configuration id; " + _ID)
-    name: str | None = Field(None, description="new name; null or absent: unchanged")
-    parameters: list[ParameterIn] | None = Field(
+    id: WireInt = Field(description=_ID)
+    name: WireText = Field(None, description="new name; null or absent: unchanged")
+    parameters: WireOptionalParameters = Field(
         None,
         description="the complete new parameter set (it replaces the old one and applies to "
         "every entitlement on the configuration); null or absent: unchanged",
     )
 
 
-class ConfigIdRequest(BaseModel):
+class ConfigIdRequest(WireRequest):
     model_config = ConfigDict(
         title="configs/enable and configs/disable request",
         json_schema_extra={"example": {"id": 22}},
     )
 
-    id: int | str = Field(description="configuration id; " + _ID)
+    id: WireInt = Field(description=_ID)
 
 
-# ----------------------------------------------------------------- routes
-
-
-@router.post(
-    "/configs/list",
-    summary="List the configurations of a program",
-    openapi_extra=documented_body(ConfigsListRequest),
-)
+@router.post("/configs/list", summary="List the configurations of a program")
 def list_configs(
+    body: ConfigsListRequest,
     actor: Actor = Depends(current_actor),
     rt: Runtime = Depends(runtime),
-    body: dict[str, Any] = Depends(json_body),
 ) -> JSONResponse:
-    serial = required_str(body, "programSerialNumber")
-    account_id = optional_int(body, "accountId")
-    found = configs.list_configs(rt, actor, serial, account_id)
+    found = configs.list_configs(rt, actor, body.programSerialNumber, body.accountId)
     return ok({"configs": [wire.config(c, rt.catalog) for c in found]})
 
 
-@router.post(
-    "/configs/create",
-    summary="Create a configuration under a program",
-    openapi_extra=documented_body(ConfigsCreateRequest),
-)
+@router.post("/configs/create", summary="Create a configuration under a program")
 def create_config(
-    actor: Actor = Depends(current_actor),
+    body: ConfigsCreateRequest,
+    actor: Actor = Depends(current_writer),
     rt: Runtime = Depends(runtime),
-    body: dict[str, Any] = Depends(json_body),
 ) -> JSONResponse:
-    actor.require_write()  # R64: a read-only user learns nothing, not even validation errors
-    parameters = parameter_list(body)
-    if parameters is None:
-        raise InvalidInput("parameters is required")
     created = configs.create_config(
         rt,
         actor,
-        program_serial=required_str(body, "programSerialNumber"),
-        name=required_str(body, "name"),
-        product_type_id=required_int(body, "productTypeId"),
-        parameters=parameters,
-        account_id=optional_int(body, "accountId"),
+        program_serial=body.programSerialNumber,
+        name=body.name,
+        product_type_id=body.productTypeId,
+        parameters=body.parameters,
+        account_id=body.accountId,
     )
     return ok({"configs": wire.config(created, rt.catalog)})
 
 
-@router.post(
-    "/configs/update",
-    summary="Rename a configuration or replace its parameters",
-    openapi_extra=documented_body(ConfigsUpdateRequest),
-)
+@router.post("/configs/update", summary="Rename a configuration or replace its parameters")
 def update_config(
-    actor: Actor = Depends(current_actor),
+    body: ConfigsUpdateRequest,
+    actor: Actor = Depends(current_writer),
     rt: Runtime = Depends(runtime),
-    body: dict[str, Any] = Depends(json_body),
 ) -> JSONResponse:
-    actor.require_write()
-    updated = configs.update_config(
-        rt,
-        actor,
-        required_int(body, "id"),
-        name=optional_str(body, "name"),
-        parameters=parameter_list(body),
-    )
+    updated = configs.update_config(rt, actor, body.id, name=body.name, parameters=body.parameters)
     return ok({"configs": wire.config(updated, rt.catalog)})
 
 
-@router.post(
-    "/configs/enable",
-    summary="Enable a configuration (idempotent)",
-    openapi_extra=documented_body(ConfigIdRequest),
-)
+@router.post("/configs/enable", summary="Enable a configuration (idempotent)")
 def enable_config(
-    actor: Actor = Depends(current_actor),
+    body: ConfigIdRequest,
+    actor: Actor = Depends(current_writer),
     rt: Runtime = Depends(runtime),
-    body: dict[str, Any] = Depends(json_body),
 ) -> JSONResponse:
     return _set_status(rt, actor, body, configs.ACTIVE)
 
 
-@router.post(
-    "/configs/disable",
-    summary="Disable a configuration (idempotent; there is no delete)",
-    openapi_extra=documented_body(ConfigIdRequest),
-)
+@router.post("/configs/disable", summary="Disable a configuration (idempotent; there is no delete)")
 def disable_config(
-    actor: Actor = Depends(current_actor),
+    body: ConfigIdRequest,
+    actor: Actor = Depends(current_writer),
     rt: Runtime = Depends(runtime),
-    body: dict[str, Any] = Depends(json_body),
 ) -> JSONResponse:
     return _set_status(rt, actor, body, configs.DISABLED)
 
 
-def _set_status(rt: Runtime, actor: Actor, body: dict[str, Any], status: str) -> JSONResponse:
-    actor.require_write()
-    changed = configs.set_config_status(rt, actor, required_int(body, "id"), status)
+def _set_status(rt: Runtime, actor: Actor, body: ConfigIdRequest, status: str) -> JSONResponse:
+    changed = configs.set_config_status(rt, actor, body.id, status)
     return ok({"configs": wire.config(changed, rt.catalog)})

@@ -1,53 +1,53 @@
 """FortiFlex v2 changes to existing entitlements (spec §4.10, §4.12–4.15, §4.18).
 
-update, stop, reactivate, vm/token, transfer and hardware/remove. Every mutation checks the
-write permission first, so a ReadOnly caller gets 403 whatever it names (R64).
+update, stop, reactivate, vm/token, transfer and hardware/remove. Every route asks for
+``current_writer``, so a ReadOnly caller gets 403 whatever its body holds (R64).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Self
 
-from fastapi import APIRouter, Depends
+from fastapi import Depends
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field, RootModel
+from pydantic import ConfigDict, Field, model_validator
+from pydantic_core import PydanticCustomError
 
-from pointflex.api.deps import current_actor, json_body, runtime
+from pointflex.api.deps import current_writer, runtime
 from pointflex.api.envelope import ok
 from pointflex.api.fortiflex.entitlements import reply
 from pointflex.api.fortiflex.inputs import (
-    documented_body,
-    optional_int,
-    optional_str,
-    requested_end,
-    required_int,
-    required_str,
-    serial_numbers,
+    INVALID,
+    WireEndChange,
+    WireOptionalInt,
+    WireRequest,
+    WireRequiredText,
+    WireStringList,
+    WireText,
+    selected_serials,
 )
+from pointflex.api.fortiflex.routing import wire_router
 from pointflex.bootstrap import Runtime
 from pointflex.domain.entitlements import Selection
-from pointflex.errors import InvalidInput
 from pointflex.services.context import Actor
 from pointflex.services.entitlements import changes, transfers
 from pointflex.services.entitlements.changes import Outcome
 
-router = APIRouter(tags=["entitlements"])
-
-_NUMERIC = "integer; a numeric string is accepted"
+router = wire_router("entitlements")
 
 
-class SerialRequest(BaseModel):
+class SerialRequest(WireRequest):
     model_config = ConfigDict(
         title="EntitlementSerialRequest",
         json_schema_extra={"examples": [{"serialNumber": "FGVMMLTM26000020"}]},
     )
-    serialNumber: str
+    serialNumber: WireRequiredText
 
 
 # --------------------------------------------------------------------------- update
 
 
-class UpdateRequest(BaseModel):
+class UpdateRequest(WireRequest):
     model_config = ConfigDict(
         title="EntitlementsUpdateRequest",
         json_schema_extra={
@@ -63,37 +63,30 @@ class UpdateRequest(BaseModel):
             ],
         },
     )
-    serialNumber: str
-    configId: int | None = Field(
-        None, description=_NUMERIC + "; another configuration of the same product type"
+    serialNumber: WireRequiredText
+    configId: WireOptionalInt = Field(
+        None, description="another configuration of the same product type"
     )
-    description: str | None = Field(None, description='"" clears the description')
-    endDate: str | None = Field(
-        None, description='any §7 date format; ≥ now and ≤ the program end; "" = unchanged'
-    )
+    description: WireText = Field(None, description='"" clears the description')
+    endDate: WireEndChange = Field(None, description="at or after now, at most the program end")
 
 
 @router.post(
     "/entitlements/update",
     summary="Change an entitlement's configuration, description or end date",
-    openapi_extra=documented_body(UpdateRequest),
 )
 def update(
-    body: dict[str, Any] = Depends(json_body),
+    body: UpdateRequest,
     rt: Runtime = Depends(runtime),
-    actor: Actor = Depends(current_actor),
+    actor: Actor = Depends(current_writer),
 ) -> JSONResponse:
-    actor.require_write()
-    serial = required_str(body, "serialNumber")
-    config_id = optional_int(body, "configId")
-    description = optional_str(body, "description")
     record = changes.update_entitlement(
         rt,
         actor,
-        serial,
-        config_id=config_id,
-        description=description,
-        end=requested_end(body),
+        body.serialNumber,
+        config_id=body.configId,
+        description=body.description,
+        end=body.endDate,
     )
     return reply([record])
 
@@ -113,52 +106,43 @@ def _single(outcomes: list[Outcome]) -> JSONResponse:
 @router.post(
     "/entitlements/stop",
     summary="Stop an entitlement (ACTIVE, GRACE_PERIOD or PENDING)",
-    openapi_extra=documented_body(SerialRequest),
 )
 def stop(
-    body: dict[str, Any] = Depends(json_body),
+    body: SerialRequest,
     rt: Runtime = Depends(runtime),
-    actor: Actor = Depends(current_actor),
+    actor: Actor = Depends(current_writer),
 ) -> JSONResponse:
-    actor.require_write()
-    return _single(changes.stop(rt, actor, [required_str(body, "serialNumber")]))
+    return _single(changes.stop(rt, actor, [body.serialNumber]))
 
 
-@router.post(
-    "/entitlements/reactivate",
-    summary="Reactivate a STOPPED entitlement",
-    openapi_extra=documented_body(SerialRequest),
-)
+@router.post("/entitlements/reactivate", summary="Reactivate a STOPPED entitlement")
 def reactivate(
-    body: dict[str, Any] = Depends(json_body),
+    body: SerialRequest,
     rt: Runtime = Depends(runtime),
-    actor: Actor = Depends(current_actor),
+    actor: Actor = Depends(current_writer),
 ) -> JSONResponse:
-    actor.require_write()
-    return _single(changes.reactivate(rt, actor, [required_str(body, "serialNumber")]))
+    return _single(changes.reactivate(rt, actor, [body.serialNumber]))
 
 
-@router.post(
-    "/entitlements/vm/token",
-    summary="Regenerate the token of a VM entitlement",
-    openapi_extra=documented_body(SerialRequest),
-)
+@router.post("/entitlements/vm/token", summary="Regenerate the token of a VM entitlement")
 def regenerate_token(
-    body: dict[str, Any] = Depends(json_body),
+    body: SerialRequest,
     rt: Runtime = Depends(runtime),
-    actor: Actor = Depends(current_actor),
+    actor: Actor = Depends(current_writer),
 ) -> JSONResponse:
-    actor.require_write()
-    record = changes.regenerate_token(rt, actor, required_str(body, "serialNumber"))
-    return reply([record])
+    return reply([changes.regenerate_token(rt, actor, body.serialNumber)])
 
 
 # --------------------------------------------------------------------------- transfer
 
 
-class VendorTransfer(BaseModel):
+class TransferRequest(WireRequest):
+    """Both request shapes (C13). The vendor's names the source and target by account and
+    configuration; pyfortiflex's names the target ``accountId`` and the program the serials
+    come from. Any vendor field makes it the vendor's shape."""
+
     model_config = ConfigDict(
-        title="TransferVendorShape",
+        title="EntitlementsTransferRequest",
         json_schema_extra={
             "examples": [
                 {
@@ -167,77 +151,81 @@ class VendorTransfer(BaseModel):
                     "targetAccountId": 112233,
                     "targetConfigId": None,
                     "serialNumbers": ["FGVMMLTM26000029", "FGVMMLTM26000030"],
-                }
-            ]
-        },
-    )
-    sourceAccountId: int | None = Field(None, description="checked when given")
-    sourceConfigId: int | None = Field(None, description="checked when given")
-    targetAccountId: int = Field(description="an account of the same organisation")
-    targetConfigId: int | None = Field(
-        None,
-        description="same product type in the target account; null: an identical "
-        "configuration there is reused, or made",
-    )
-    serialNumbers: list[str] = Field(description="at most 100")
-
-
-class CommunityTransfer(BaseModel):
-    model_config = ConfigDict(
-        title="TransferCommunityClientShape",
-        json_schema_extra={
-            "examples": [
+                },
                 {
                     "serialNumbers": ["FGVMMLTM26000029"],
                     "accountId": 112233,
                     "programSerialNumber": "ELAVMR0000000101",
-                }
+                },
             ]
         },
     )
-    serialNumbers: list[str] = Field(description="at most 100, all of the program")
-    accountId: int = Field(description="the target account")
-    programSerialNumber: str
+    serialNumbers: WireStringList = Field(description="at most 100")
+    sourceAccountId: WireOptionalInt = Field(None, description="vendor shape; checked when given")
+    sourceConfigId: WireOptionalInt = Field(None, description="vendor shape; checked when given")
+    targetAccountId: WireOptionalInt = Field(
+        None, description="vendor shape, required there: an account of the same organisation"
+    )
+    targetConfigId: WireOptionalInt = Field(
+        None,
+        description="vendor shape: same product type in the target account; null: an "
+        "identical configuration there is reused, or made",
+    )
+    accountId: WireOptionalInt = Field(
+        None, description="pyfortiflex's shape, required there: the target account"
+    )
+    programSerialNumber: WireText = Field(
+        None, description="pyfortiflex's shape, required there: the serials' program"
+    )
 
+    @property
+    def vendor(self) -> bool:
+        sources = (self.sourceAccountId, self.sourceConfigId)
+        return any(v is not None for v in (*sources, self.targetAccountId, self.targetConfigId))
 
-class TransferRequest(RootModel[VendorTransfer | CommunityTransfer]):
-    model_config = ConfigDict(title="EntitlementsTransferRequest")
+    @model_validator(mode="after")
+    def _one_shape_complete(self) -> Self:
+        if self.vendor and self.targetAccountId is None:
+            raise PydanticCustomError(INVALID, "targetAccountId is required")
+        if not self.vendor and self.accountId is None:
+            raise PydanticCustomError(
+                INVALID, "targetAccountId (or accountId, the target account) is required"
+            )
+        if not self.vendor and not (self.programSerialNumber or "").strip():
+            raise PydanticCustomError(INVALID, "programSerialNumber is required")
+        return self
 
+    @property
+    def target_account_id(self) -> int:
+        target = self.targetAccountId if self.vendor else self.accountId
+        assert target is not None  # _one_shape_complete
+        return target
 
-_VENDOR_FIELDS = ("sourceAccountId", "sourceConfigId", "targetAccountId", "targetConfigId")
+    @property
+    def source_program_serial(self) -> str | None:
+        """The program pyfortiflex's shape names, which the serials must come from."""
+        return None if self.vendor else (self.programSerialNumber or "").strip()
 
 
 @router.post(
     "/entitlements/transfer",
     summary="Move entitlements to another account of the same organisation",
-    openapi_extra=documented_body(TransferRequest),
 )
 def transfer(
-    body: dict[str, Any] = Depends(json_body),
+    body: TransferRequest,
     rt: Runtime = Depends(runtime),
-    actor: Actor = Depends(current_actor),
+    actor: Actor = Depends(current_writer),
 ) -> JSONResponse:
-    """Both request shapes (C13): the vendor's and the community Python client's."""
-    actor.require_write()
-    serials = serial_numbers(body, rt.settings.selection_limits.of(Selection.TRANSFER))
-    vendor = any(body.get(field) is not None for field in _VENDOR_FIELDS)
-    target = "targetAccountId" if vendor else "accountId"
-    if body.get(target) is None:
-        raise InvalidInput(
-            "targetAccountId is required"
-            if vendor
-            else "targetAccountId (or accountId, the target account) is required"
-        )
+    limit = rt.settings.selection_limits.of(Selection.TRANSFER)
     moved = transfers.transfer(
         rt,
         actor,
-        serials=serials,
-        target_account_id=required_int(body, target),
-        source_account_id=optional_int(body, "sourceAccountId"),
-        source_config_id=optional_int(body, "sourceConfigId"),
-        target_config_id=optional_int(body, "targetConfigId"),
-        # The community client's shape names the program the serials must come from.
-        source_program_serial=None if vendor else required_str(body, "programSerialNumber"),
+        serials=selected_serials(body.serialNumbers, limit),
+        target_account_id=body.target_account_id,
+        source_account_id=body.sourceAccountId,
+        source_config_id=body.sourceConfigId,
+        target_config_id=body.targetConfigId,
+        source_program_serial=body.source_program_serial,
     )
     return reply(moved)
 
@@ -245,12 +233,12 @@ def transfer(
 # --------------------------------------------------------------------------- removal
 
 
-class RemoveRequest(BaseModel):
+class RemoveRequest(WireRequest):
     model_config = ConfigDict(
         title="EntitlementsHardwareRemoveRequest",
         json_schema_extra={"examples": [{"serialNumbers": ["FGT60FTK19000010"]}]},
     )
-    serialNumbers: list[str] = Field(
+    serialNumbers: WireStringList = Field(
         description="at most 100, each a STOPPED or EXPIRED hardware entitlement; "
         "otherwise nothing is removed"
     )
@@ -259,15 +247,13 @@ class RemoveRequest(BaseModel):
 @router.post(
     "/entitlements/hardware/remove",
     summary="Remove STOPPED or EXPIRED hardware serials from management",
-    openapi_extra=documented_body(RemoveRequest),
 )
 def remove_hardware(
-    body: dict[str, Any] = Depends(json_body),
+    body: RemoveRequest,
     rt: Runtime = Depends(runtime),
-    actor: Actor = Depends(current_actor),
+    actor: Actor = Depends(current_writer),
 ) -> JSONResponse:
     """All or nothing (R41); the reply is the envelope with no data key (§4.10)."""
-    actor.require_write()
-    serials = serial_numbers(body, rt.settings.selection_limits.of(Selection.REMOVE))
-    changes.remove_hardware(rt, actor, serials)
+    limit = rt.settings.selection_limits.of(Selection.REMOVE)
+    changes.remove_hardware(rt, actor, selected_serials(body.serialNumbers, limit))
     return ok()

@@ -1,8 +1,8 @@
 """FortiFlex v2 entitlements: list, the three creates and points (spec §4.7–4.11, §4.16).
 
 The changes to existing entitlements (update, stop, reactivate, token, transfer, removal) are
-in ``entitlement_changes``. Bodies are decoded leniently (§3.4) by ``inputs``; the pydantic
-models below only document them in the OpenAPI document.
+in ``entitlement_changes``. Each body is the route's request model, of the lenient wire types
+of ``inputs`` (§3.4): it validates the request and documents it in the OpenAPI document.
 """
 
 from __future__ import annotations
@@ -10,28 +10,32 @@ from __future__ import annotations
 import itertools
 import json
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, Self
 
-from fastapi import APIRouter, Depends
+from fastapi import Depends
 from fastapi.responses import JSONResponse, StreamingResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field, model_validator
+from pydantic_core import PydanticCustomError
 
-from pointflex.api.deps import current_actor, json_body, runtime
+from pointflex.api.deps import current_actor, current_writer, runtime
 from pointflex.api.envelope import SUCCESS_MESSAGE, ok
 from pointflex.api.fortiflex import wire
 from pointflex.api.fortiflex.inputs import (
-    documented_body,
-    optional_bool,
-    optional_int,
-    optional_str,
-    requested_end,
-    required_day,
-    required_int,
-    string_list,
+    INVALID,
+    WireCount,
+    WireDay,
+    WireEnd,
+    WireFilter,
+    WireFlag,
+    WireInt,
+    WireOptionalInt,
+    WireRequest,
+    WireStringList,
+    WireText,
+    program_end,
 )
+from pointflex.api.fortiflex.routing import wire_router
 from pointflex.bootstrap import Runtime
-from pointflex.domain.ends import FOLLOW_PROGRAM
-from pointflex.errors import InvalidInput
 from pointflex.services.configs.configurations import visible_config
 from pointflex.services.context import Actor, read
 from pointflex.services.entitlements import creation
@@ -44,16 +48,7 @@ from pointflex.services.entitlements.views import (
 from pointflex.services.points import usage as points
 from pointflex.services.points.programs import visible_program
 
-router = APIRouter(tags=["entitlements"])
-
-_NUMERIC = "integer; a numeric string is accepted"
-_END = 'any §7 date format; null, absent or "" means the program\'s end date (Follow Program)'
-
-
-def text_filter(body: dict[str, Any], field: str) -> str | None:
-    """An optional string where ``null`` and ``""`` both mean "not given" (§3.1)."""
-    value = optional_str(body, field)
-    return value.strip() if value is not None and value.strip() else None
+router = wire_router("entitlements")
 
 
 def reply(records: list[Entitlement]) -> JSONResponse:
@@ -64,7 +59,7 @@ def reply(records: list[Entitlement]) -> JSONResponse:
 # --------------------------------------------------------------------------- list
 
 
-class ListRequest(BaseModel):
+class ListRequest(WireRequest):
     model_config = ConfigDict(
         title="EntitlementsListRequest",
         json_schema_extra={
@@ -73,35 +68,36 @@ class ListRequest(BaseModel):
             "examples": [{"configId": 22, "serialNumber": "FGVMMLTM26000015"}],
         },
     )
-    configId: int | None = Field(None, description=_NUMERIC)
-    accountId: int | None = Field(None, description=_NUMERIC)
-    programSerialNumber: str | None = None
-    serialNumber: str | None = Field(None, description="exact match")
-    status: str | None = Field(None, description="PENDING, ACTIVE, STOPPED, EXPIRED, GRACE_PERIOD")
-    tokenStatus: str | None = Field(None, description="NOTUSED or USED")
-    description: str | None = Field(None, description="exact match")
+    configId: WireOptionalInt = None
+    accountId: WireOptionalInt = None
+    programSerialNumber: WireFilter = None
+    serialNumber: WireFilter = Field(None, description="exact match, whatever the case")
+    status: WireFilter = Field(None, description="PENDING, ACTIVE, STOPPED, EXPIRED, GRACE_PERIOD")
+    tokenStatus: WireFilter = Field(None, description="NOTUSED or USED")
+    description: WireFilter = Field(None, description="exact match")
+
+    def filter(self) -> EntitlementFilter:
+        return EntitlementFilter(
+            config_id=self.configId,
+            account_id=self.accountId,
+            program_serial=self.programSerialNumber,
+            serial=self.serialNumber.upper() if self.serialNumber else None,
+            status=self.status,
+            token_status=self.tokenStatus,
+            description=self.description,
+        )
 
 
 @router.post(
     "/entitlements/list",
     summary="List entitlements of a configuration or of an account's program",
-    openapi_extra=documented_body(ListRequest),
 )
 def list_entitlements(
-    body: dict[str, Any] = Depends(json_body),
+    body: ListRequest,
     rt: Runtime = Depends(runtime),
     actor: Actor = Depends(current_actor),
 ) -> StreamingResponse:
-    serial = text_filter(body, "serialNumber")
-    flt = EntitlementFilter(
-        config_id=optional_int(body, "configId"),
-        account_id=optional_int(body, "accountId"),
-        program_serial=text_filter(body, "programSerialNumber"),
-        serial=serial.upper() if serial else None,
-        status=text_filter(body, "status"),
-        token_status=text_filter(body, "tokenStatus"),
-        description=text_filter(body, "description"),
-    )
+    flt = body.filter()
     require_scope(flt)
     chunks = _list_chunks(rt, actor, flt)
     # The first chunk checks the scope: a refusal still becomes a normal error reply.
@@ -141,7 +137,7 @@ def _dumps(data: dict[str, Any]) -> str:
 # --------------------------------------------------------------------------- creation
 
 
-class VmCreateRequest(BaseModel):
+class VmCreateRequest(WireRequest):
     model_config = ConfigDict(
         title="EntitlementsVmCreateRequest",
         json_schema_extra={
@@ -157,41 +153,34 @@ class VmCreateRequest(BaseModel):
             ]
         },
     )
-    configId: int = Field(description=_NUMERIC + "; an ACTIVE configuration of a VM product")
-    count: int = Field(1, description=_NUMERIC + "; at least 1, at most the configured maximum")
-    description: str | None = None
-    endDate: str | None = Field(None, description=_END)
-    folderPath: str | None = Field(None, description='default "My Assets"; made on first use')
-    skipPending: bool = Field(False, description='true: ACTIVE at once; "true"/"false", 0/1 too')
+    configId: WireInt = Field(description="an ACTIVE configuration of a VM product")
+    count: WireCount = Field(1, description="at least 1, at most the configured maximum")
+    description: WireText = None
+    endDate: WireEnd = program_end()
+    folderPath: WireText = Field(None, description='default "My Assets"; made on first use')
+    skipPending: WireFlag = Field(False, description="true: ACTIVE at once")
 
 
-@router.post(
-    "/entitlements/vm/create",
-    summary="Create VM entitlements on a configuration",
-    openapi_extra=documented_body(VmCreateRequest),
-)
+@router.post("/entitlements/vm/create", summary="Create VM entitlements on a configuration")
 def create_vm(
-    body: dict[str, Any] = Depends(json_body),
+    body: VmCreateRequest,
     rt: Runtime = Depends(runtime),
-    actor: Actor = Depends(current_actor),
+    actor: Actor = Depends(current_writer),
 ) -> JSONResponse:
-    actor.require_write()
-    config_id = required_int(body, "configId")
-    count = optional_int(body, "count")
     records = creation.create_vm(
         rt,
         actor,
-        config_id=config_id,
-        count=1 if count is None else count,
-        description=optional_str(body, "description"),
-        end=requested_end(body) or FOLLOW_PROGRAM,
-        folder_path=optional_str(body, "folderPath"),
-        skip_pending=optional_bool(body, "skipPending"),
+        config_id=body.configId,
+        count=body.count,
+        description=body.description,
+        end=body.endDate,
+        folder_path=body.folderPath,
+        skip_pending=body.skipPending,
     )
     return reply(records)
 
 
-class HardwareCreateRequest(BaseModel):
+class HardwareCreateRequest(WireRequest):
     model_config = ConfigDict(
         title="EntitlementsHardwareCreateRequest",
         json_schema_extra={
@@ -204,71 +193,63 @@ class HardwareCreateRequest(BaseModel):
             ]
         },
     )
-    configId: int = Field(description=_NUMERIC + "; an ACTIVE configuration of a hardware product")
-    serialNumbers: list[str] = Field(description="the devices' own serials; at most 100")
-    endDate: str | None = Field(None, description=_END)
-    description: str | None = None
-    folderPath: str | None = None
+    configId: WireInt = Field(description="an ACTIVE configuration of a hardware product")
+    serialNumbers: WireStringList = Field(description="the devices' own serials; at most 100")
+    endDate: WireEnd = program_end()
+    description: WireText = None
+    folderPath: WireText = None
 
 
 @router.post(
     "/entitlements/hardware/create",
     summary="Create hardware entitlements for device serial numbers",
-    openapi_extra=documented_body(HardwareCreateRequest),
 )
 def create_hardware(
-    body: dict[str, Any] = Depends(json_body),
+    body: HardwareCreateRequest,
     rt: Runtime = Depends(runtime),
-    actor: Actor = Depends(current_actor),
+    actor: Actor = Depends(current_writer),
 ) -> JSONResponse:
-    actor.require_write()
-    config_id = required_int(body, "configId")
-    serials = string_list(body, "serialNumbers")
     records = creation.create_hardware(
         rt,
         actor,
-        config_id=config_id,
-        serials=serials,
-        end=requested_end(body) or FOLLOW_PROGRAM,
-        description=optional_str(body, "description"),
-        folder_path=optional_str(body, "folderPath"),
+        config_id=body.configId,
+        serials=body.serialNumbers,
+        end=body.endDate,
+        description=body.description,
+        folder_path=body.folderPath,
     )
     return reply(records)
 
 
-class CloudCreateRequest(BaseModel):
+class CloudCreateRequest(WireRequest):
     model_config = ConfigDict(
         title="EntitlementsCloudCreateRequest",
         json_schema_extra={"examples": [{"configId": 22, "endDate": None}]},
     )
-    configId: int = Field(description=_NUMERIC + "; an ACTIVE configuration of a cloud product")
-    endDate: str | None = Field(None, description=_END)
-    count: int = Field(1, description="must be 1")
-    description: str | None = None
-    folderPath: str | None = None
+    configId: WireInt = Field(description="an ACTIVE configuration of a cloud product")
+    endDate: WireEnd = program_end()
+    count: WireCount = Field(1, description="must be 1")
+    description: WireText = None
+    folderPath: WireText = None
 
 
 @router.post(
     "/entitlements/cloud/create",
     summary="Create the cloud-service entitlement of a configuration",
-    openapi_extra=documented_body(CloudCreateRequest),
 )
 def create_cloud(
-    body: dict[str, Any] = Depends(json_body),
+    body: CloudCreateRequest,
     rt: Runtime = Depends(runtime),
-    actor: Actor = Depends(current_actor),
+    actor: Actor = Depends(current_writer),
 ) -> JSONResponse:
-    actor.require_write()
-    config_id = required_int(body, "configId")
-    count = optional_int(body, "count")
     records = creation.create_cloud(
         rt,
         actor,
-        config_id=config_id,
-        count=1 if count is None else count,
-        end=requested_end(body) or FOLLOW_PROGRAM,
-        description=optional_str(body, "description"),
-        folder_path=optional_str(body, "folderPath"),
+        config_id=body.configId,
+        count=body.count,
+        end=body.endDate,
+        description=body.description,
+        folder_path=body.folderPath,
     )
     return reply(records)
 
@@ -276,7 +257,7 @@ def create_cloud(
 # --------------------------------------------------------------------------- points
 
 
-class PointsRequest(BaseModel):
+class PointsRequest(WireRequest):
     model_config = ConfigDict(
         title="EntitlementsPointsRequest",
         json_schema_extra={
@@ -293,39 +274,39 @@ class PointsRequest(BaseModel):
             ],
         },
     )
-    startDate: str = Field(description="first day, YYYY-MM-DD recommended")
-    endDate: str = Field(description="last day, inclusive")
-    configId: int | None = Field(None, description=_NUMERIC)
-    accountId: int | None = Field(None, description=_NUMERIC)
-    programSerialNumber: str | None = None
-    serialNumber: str | None = Field(None, description="narrows to one entitlement")
+    startDate: WireDay = Field(description="first day, YYYY-MM-DD recommended")
+    endDate: WireDay = Field(description="last day, inclusive")
+    configId: WireOptionalInt = None
+    accountId: WireOptionalInt = None
+    programSerialNumber: WireFilter = None
+    serialNumber: WireFilter = Field(None, description="narrows to one entitlement")
+
+    @model_validator(mode="after")
+    def _scoped(self) -> Self:
+        if self.configId is None and self.programSerialNumber is None:
+            raise PydanticCustomError(
+                INVALID, "configId, or accountId with programSerialNumber, is required"
+            )
+        return self
 
 
 @router.post(
     "/entitlements/points",
     summary="Points consumed per entitlement over a date range",
-    openapi_extra=documented_body(PointsRequest),
 )
 def entitlement_points(
-    body: dict[str, Any] = Depends(json_body),
+    body: PointsRequest,
     rt: Runtime = Depends(runtime),
     actor: Actor = Depends(current_actor),
 ) -> JSONResponse:
-    start, end = required_day(body, "startDate"), required_day(body, "endDate")
-    config_id = optional_int(body, "configId")
-    account_id = optional_int(body, "accountId")
-    program_serial = text_filter(body, "programSerialNumber")
-    serial = text_filter(body, "serialNumber")
-    if config_id is None and program_serial is None:
-        raise InvalidInput("configId, or accountId with programSerialNumber, is required")
     found = points.entitlement_points(
         rt,
         actor,
-        start=start,
-        end=end,
-        config_id=config_id,
-        account_id=account_id,
-        program_serial=program_serial,
-        serial=serial,
+        start=body.startDate,
+        end=body.endDate,
+        config_id=body.configId,
+        account_id=body.accountId,
+        program_serial=body.programSerialNumber,
+        serial=body.serialNumber,
     )
     return ok({"entitlements": [wire.points_record(r) for r in found]})

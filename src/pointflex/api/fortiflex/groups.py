@@ -2,40 +2,39 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from fastapi import APIRouter, Depends
+from fastapi import Depends
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
-from pointflex.api.deps import current_actor, json_body, runtime
+from pointflex.api.deps import current_actor, runtime
 from pointflex.api.envelope import ok
 from pointflex.api.fortiflex import wire
 from pointflex.api.fortiflex.inputs import (
-    documented_body,
-    optional_int,
-    optional_str,
-    required_int,
-    string_list,
+    WireInt,
+    WireOptionalId,
+    WireOptionalStringList,
+    WireRequest,
+    WireText,
 )
+from pointflex.api.fortiflex.routing import wire_router
 from pointflex.bootstrap import Runtime
 from pointflex.services.context import Actor
 from pointflex.services.entitlements import groups
 
-router = APIRouter(tags=["groups"])
+router = wire_router("groups")
 
-_ID = "integer, or a numeric string (Ansible declares it a string)"
+_ANSIBLE = "; Ansible declares it a string"
 
 
-class GroupsListRequest(BaseModel):
+class GroupsListRequest(WireRequest):
     model_config = ConfigDict(
         title="groups/list request", json_schema_extra={"example": {"accountId": 12345}}
     )
 
-    accountId: int | str = Field(description="the account whose asset folders to list; " + _ID)
+    accountId: WireInt = Field(description="the account whose asset folders to list" + _ANSIBLE)
 
 
-class NextTokenRequest(BaseModel):
+class NextTokenRequest(WireRequest):
     model_config = ConfigDict(
         title="groups/nexttoken request",
         json_schema_extra={
@@ -48,17 +47,19 @@ class NextTokenRequest(BaseModel):
         },
     )
 
-    configId: int | str | None = Field(
-        None, description="configuration id; configId and/or folderPath is required. " + _ID
+    configId: WireOptionalId = Field(
+        None,
+        description="configuration id; configId and/or folderPath is required "
+        '(0 is Terraform\'s "not set")',
     )
-    folderPath: str | None = Field(
+    folderPath: WireText = Field(
         None, description="exact asset folder, e.g. 'My Assets/Department A'"
     )
-    accountId: int | str | None = Field(
-        None, description="only this account (0 or absent: every account in scope). " + _ID
+    accountId: WireOptionalId = Field(
+        None, description="only this account (0 or absent: every account in scope)" + _ANSIBLE
     )
-    status: list[str] | str | None = Field(
-        None,
+    status: WireOptionalStringList = Field(
+        default_factory=list,
         description="entitlement statuses that qualify, e.g. ['ACTIVE', 'PENDING']; "
         "a single string is accepted",
     )
@@ -67,14 +68,13 @@ class NextTokenRequest(BaseModel):
 @router.post(
     "/groups/list",
     summary="List FortiFlex groups (asset folders) of an account with token counts",
-    openapi_extra=documented_body(GroupsListRequest),
 )
 def list_groups(
+    body: GroupsListRequest,
     actor: Actor = Depends(current_actor),
     rt: Runtime = Depends(runtime),
-    body: dict[str, Any] = Depends(json_body),
 ) -> JSONResponse:
-    found = [wire.group(g) for g in groups.list_groups(rt, actor, required_int(body, "accountId"))]
+    found = [wire.group(g) for g in groups.list_groups(rt, actor, body.accountId)]
     # Q2: the OAS, Terraform, Ansible and SOAR read "groups"; pyfortiflex reads the other key.
     return ok({"groups": found, "fortiCareAssetGroups": found})
 
@@ -82,24 +82,23 @@ def list_groups(
 @router.post(
     "/groups/nexttoken",
     summary="Get the next available (unused) token of a folder and/or configuration",
-    openapi_extra=documented_body(NextTokenRequest),
 )
 def next_token(
+    body: NextTokenRequest,
     actor: Actor = Depends(current_actor),
     rt: Runtime = Depends(runtime),
-    body: dict[str, Any] = Depends(json_body),
 ) -> JSONResponse:
     return next_token_reply(rt, actor, body)
 
 
-def next_token_reply(rt: Runtime, actor: Actor, body: dict[str, Any]) -> JSONResponse:
+def next_token_reply(rt: Runtime, actor: Actor, body: NextTokenRequest) -> JSONResponse:
     """Shared with the legacy v1 path: a 1-item ``entitlements`` list (§4.21)."""
     found = groups.next_token(
         rt,
         actor,
-        config_id=optional_int(body, "configId") or None,  # Terraform sends 0 for "not set"
-        folder_path=optional_str(body, "folderPath"),
-        account_id=optional_int(body, "accountId") or None,
-        statuses=string_list(body, "status", required=False),
+        config_id=body.configId,
+        folder_path=body.folderPath,
+        account_id=body.accountId,
+        statuses=body.status,
     )
     return ok({"entitlements": [wire.entitlement(found)]})

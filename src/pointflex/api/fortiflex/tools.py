@@ -2,34 +2,29 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from fastapi import APIRouter, Depends
+from fastapi import Body, Depends
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
-from pointflex.api.deps import current_actor, json_body, runtime
+from pointflex.api.deps import current_actor, runtime
 from pointflex.api.envelope import ok
 from pointflex.api.fortiflex import wire
-from pointflex.api.fortiflex.configs import ParameterIn
 from pointflex.api.fortiflex.inputs import (
-    documented_body,
-    optional_int,
-    parameter_list,
-    required_int,
-    required_str,
+    WireCount,
+    WireInt,
+    WireParameters,
+    WireRequest,
+    WireRequiredText,
 )
+from pointflex.api.fortiflex.routing import wire_router
 from pointflex.bootstrap import Runtime
-from pointflex.errors import InvalidInput
 from pointflex.services.context import Actor
 from pointflex.services.points import prices
 
-router = APIRouter(tags=["tools"])
-
-_ID = "integer, or a numeric string"
+router = wire_router("tools")
 
 
-class CalcRequest(BaseModel):
+class CalcRequest(WireRequest):
     model_config = ConfigDict(
         title="tools/calc request",
         json_schema_extra={
@@ -42,42 +37,34 @@ class CalcRequest(BaseModel):
         },
     )
 
-    programSerialNumber: str = Field(description="the program whose prices and day apply")
-    productTypeId: int | str = Field(description="product type (tools/metadata); " + _ID)
-    parameters: list[ParameterIn] = Field(description="as for configs/create")
-    count: int | str | None = Field(
-        1, description="number of units, default 1; must be 1 for cloud products. " + _ID
+    programSerialNumber: WireRequiredText = Field(
+        description="the program whose prices and day apply"
     )
+    productTypeId: WireInt = Field(description="product type (tools/metadata)")
+    parameters: WireParameters = Field(description="as for configs/create")
+    count: WireCount = Field(1, description="number of units, default 1; 1 for cloud products")
 
 
-class MetadataRequest(BaseModel):
+class MetadataRequest(WireRequest):
     model_config = ConfigDict(
         title="tools/metadata request (no fields; {} or [] or no body)",
         json_schema_extra={"example": {}},
     )
 
 
-@router.post(
-    "/tools/calc",
-    summary="Calculate the points per day of a configuration",
-    openapi_extra=documented_body(CalcRequest),
-)
+@router.post("/tools/calc", summary="Calculate the points per day of a configuration")
 def calc(
+    body: CalcRequest,
     actor: Actor = Depends(current_actor),
     rt: Runtime = Depends(runtime),
-    body: dict[str, Any] = Depends(json_body),
 ) -> JSONResponse:
-    parameters = parameter_list(body)
-    if parameters is None:
-        raise InvalidInput("parameters is required")
-    count = optional_int(body, "count")
     current, latest, effective = prices.estimate(
         rt,
         actor,
-        program_serial=required_str(body, "programSerialNumber"),
-        product_type_id=required_int(body, "productTypeId"),
-        parameters=parameters,
-        count=1 if count is None else count,
+        program_serial=body.programSerialNumber,
+        product_type_id=body.productTypeId,
+        parameters=body.parameters,
+        count=body.count,
     )
     result = wire.calc_result(current, latest, effective)
     # Q3: the OAS names the object "points", the Ansible sample "configs": both are sent.
@@ -85,14 +72,12 @@ def calc(
 
 
 @router.post(
-    "/tools/metadata",
-    summary="Product types, form factors, parameters and their valid values",
-    openapi_extra=documented_body(MetadataRequest, required=False),
+    "/tools/metadata", summary="Product types, form factors, parameters and their valid values"
 )
 def metadata(
+    body: MetadataRequest = Body(default_factory=MetadataRequest),
     actor: Actor = Depends(current_actor),
     rt: Runtime = Depends(runtime),
-    body: dict[str, Any] = Depends(json_body),
 ) -> JSONResponse:
     del body, actor  # no fields; the caller only has to be signed in
     return ok({"productTypes": rt.catalog.metadata()})
