@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 from sqlalchemy import Engine, create_engine, text
 
 from pointflex.bootstrap import Runtime, build_runtime
@@ -20,6 +21,11 @@ from pointflex.store.db import make_engine, normalise_url
 from pointflex.store.migrate import upgrade
 from pointflex.store.tables import metadata
 from tests import reference_documents
+
+# No deadline for hypothesis examples: how long an example takes depends on the machine's
+# load (xdist workers, a browser), and timing belongs to bench/, never to a test's verdict.
+settings.register_profile("pointflex", deadline=None)
+settings.load_profile("pointflex")
 
 BACKEND = os.environ.get("POINTFLEX_TEST_BACKEND", "sqlite")
 PG_URL = os.environ.get("POINTFLEX_TEST_POSTGRES_URL", "")

@@ -14,11 +14,12 @@ from sqlalchemy import select
 from pointflex.bootstrap import Runtime
 from pointflex.clock import ManualClock
 from pointflex.domain.programs import ProgramKind
+from pointflex.domain.usage import GroupBy
 from pointflex.services.access import accounts
 from pointflex.services.access.api_users import Permission
 from pointflex.services.context import read
 from pointflex.services.points import programs
-from pointflex.services.points.usage import GroupBy, report
+from pointflex.services.points.usage import report
 from pointflex.store.tables import point_ledger
 from pointflex.web.render import points
 from tests.builders import OPERATOR

@@ -25,13 +25,13 @@ from pointflex.cli.common import (
     table,
 )
 from pointflex.domain.programs import ProgramKind
+from pointflex.domain.usage import GroupBy, ReportRow, Statement
 from pointflex.errors import InvalidInput
 from pointflex.renderers import statements as statement_files
 from pointflex.services.points import forecasts, programs, statements
 from pointflex.services.points import usage as points_service
 from pointflex.services.points.accrual import DayResult, accrue_through
 from pointflex.services.points.forecasts import Forecast
-from pointflex.services.points.usage import GroupBy, ReportRow, Statement
 
 app = typer.Typer(help="Points: balances, reports, the daily accrual.", no_args_is_help=True)
 

@@ -28,6 +28,7 @@ from pointflex.demo.simulator import Simulation
 from pointflex.domain.dates import local_day
 from pointflex.domain.entitlements import Status
 from pointflex.domain.programs import ProgramKind
+from pointflex.domain.usage import GroupBy
 from pointflex.errors import InvalidInput, InvalidState
 from pointflex.services.access import accounts
 from pointflex.services.context import Actor, read
@@ -119,7 +120,7 @@ def summarise(rt: Runtime, actor: Actor) -> list[ProgramSummary]:
 
 
 def _consumed(rt: Runtime, actor: Actor, serial: str, start: date, end: date) -> Decimal:
-    rows = points.report(rt, actor, serial, points.GroupBy.DAY, start, end)
+    rows = points.report(rt, actor, serial, GroupBy.DAY, start, end)
     return sum((row.points for row in rows), Decimal("0.00"))
 
 

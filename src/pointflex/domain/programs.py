@@ -9,7 +9,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
 
-from pointflex.domain.dates import add_years, day_start
+from pointflex.domain.dates import add_years, day_start, local_day
 from pointflex.domain.money import to_points, to_points_half_up
 from pointflex.errors import InvalidInput
 
@@ -114,3 +114,25 @@ def rollover_forfeit(
     early_left = balance - late_kept
     carried = late_kept + to_points_half_up(early_left * ROLLOVER_EARLY_SHARE)
     return to_points(balance - carried)
+
+
+@dataclass(frozen=True)
+class Program:
+    """A program of points registered to an account (R1–R9), as stored."""
+
+    serial: str
+    account_id: int
+    kind: ProgramKind
+    start_date: date
+    end_date: date
+    timezone: str
+    has_support_coverage: bool
+    negative_since: date | None
+
+    @property
+    def end_at(self) -> datetime:
+        return end_instant(self.end_date, self.timezone)
+
+    def grace(self, now: datetime, negative_grace: timedelta) -> GraceState:
+        today = local_day(now, self.timezone)
+        return grace_state(self.negative_since, self.end_at, now, today, negative_grace)

@@ -17,13 +17,17 @@ from sqlalchemy import Connection, Engine
 
 from pointflex.store.queries.audit import AuditTrail, SqlAudit
 from pointflex.store.queries.configs import ConfigQueries, SqlConfigs
+from pointflex.store.queries.programs import ProgramQueries, SqlPrograms
 from pointflex.store.queries.scope import ScopeQueries, SqlScope
+from pointflex.store.queries.usage import SqlUsage, UsageQueries
 from pointflex.store.transactions import read_transaction, write_transaction
 
 
 @dataclass(frozen=True)
 class UnitOfWork:
     configs: ConfigQueries
+    programs: ProgramQueries
+    usage: UsageQueries
     scope: ScopeQueries
     audit: AuditTrail
     conn: Connection | None = None
@@ -38,7 +42,12 @@ class UnitFactory(Protocol):
 def on_connection(conn: Connection) -> UnitOfWork:
     """The unit of work of a transaction already open on ``conn``."""
     return UnitOfWork(
-        configs=SqlConfigs(conn), scope=SqlScope(conn), audit=SqlAudit(conn), conn=conn
+        configs=SqlConfigs(conn),
+        programs=SqlPrograms(conn),
+        usage=SqlUsage(conn),
+        scope=SqlScope(conn),
+        audit=SqlAudit(conn),
+        conn=conn,
     )
 
 

@@ -22,11 +22,12 @@ from pointflex.domain.catalog import (
     ProductType,
 )
 from pointflex.domain.configs import Config
+from pointflex.domain.programs import Program
 from pointflex.errors import PointflexError
 from pointflex.services.configs import configurations as configs
 from pointflex.services.context import Actor
 from pointflex.services.points import prices
-from pointflex.services.points.programs import Program, list_programs
+from pointflex.services.points.programs import list_programs
 from pointflex.web.deps import portal_actor, require_write, runtime
 from pointflex.web.flash import flash, redirect
 from pointflex.web.render import render

@@ -14,15 +14,15 @@ from decimal import Decimal
 from fastapi import APIRouter, Depends, Request, Response
 
 from pointflex.bootstrap import Runtime
-from pointflex.domain.programs import LedgerKind
+from pointflex.domain.programs import LedgerKind, Program
+from pointflex.domain.usage import GroupBy, ReportRow
 from pointflex.errors import NotFound
 from pointflex.http.statement_responses import csv_download, html_page
 from pointflex.services.context import Actor
 from pointflex.services.points import statements
 from pointflex.services.points import usage as points_service
 from pointflex.services.points.dashboard import ProgramDashboard, dashboard
-from pointflex.services.points.programs import Program, ledger, list_programs
-from pointflex.services.points.usage import GroupBy, ReportRow
+from pointflex.services.points.programs import ledger, list_programs
 from pointflex.web.deps import portal_actor, runtime
 from pointflex.web.render import render
 
@@ -65,7 +65,7 @@ def report_query(
     rt: Runtime, program: Program, group: str | None, start: str | None, end: str | None
 ) -> ReportQuery:
     """The report's parameters; the default is this month so far, grouped by day."""
-    today = points_service.today_in(rt, program.timezone)
+    today = rt.today(program.timezone)
     first = today.replace(day=1)
     chosen = GroupBy(group) if group in {g.value for g in GroupBy} else GroupBy.DAY
     start_day, start_ok = _parse_day(start, first)
@@ -125,7 +125,7 @@ def program_page(
         groups=GROUP_LABELS,
         rows=rows,
         total=total,
-        months=statement_months(program, points_service.today_in(rt, program.timezone)),
+        months=statement_months(program, rt.today(program.timezone)),
     )
 
 
@@ -152,7 +152,7 @@ def statement_page(
     rt = runtime(request)
     if not month:
         program, _ = _program(rt, actor, serial)
-        month = f"{points_service.today_in(rt, program.timezone):%Y-%m}"
+        month = f"{rt.today(program.timezone):%Y-%m}"
     found = statements.statement(rt, actor, serial, month)
     return csv_download(found) if format == "csv" else html_page(found)
 

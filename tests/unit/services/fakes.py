@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any, cast
 
 from pointflex.bootstrap import Runtime
@@ -18,7 +19,11 @@ from pointflex.clock import ManualClock
 from pointflex.config import Settings
 from pointflex.domain.catalog import Catalog, ParamValues
 from pointflex.domain.configs import ACTIVE, Config
+from pointflex.domain.money import to_points
+from pointflex.domain.programs import Program
+from pointflex.domain.usage import GroupBy, ReportRow
 from pointflex.store.queries.audit import AuditEntry
+from pointflex.store.queries.programs import LedgerLine
 from pointflex.store.tokens import TokenVault
 from pointflex.store.unit_of_work import UnitOfWork
 
@@ -96,6 +101,69 @@ class FakeScope:
 
 
 @dataclass
+class FakePrograms:
+    rows: dict[str, Program] = field(default_factory=dict)
+    ledger: dict[str, list[LedgerLine]] = field(default_factory=dict)
+    consumed: dict[str, list[tuple[date, Decimal]]] = field(default_factory=dict)  # by day
+
+    def get(self, serial: str) -> Program | None:
+        return self.rows.get(serial)
+
+    def balance(self, serial: str) -> Decimal:
+        credited = sum((e.points for e in self.ledger.get(serial, [])), Decimal(0))
+        used = sum((p for _, p in self.consumed.get(serial, [])), Decimal(0))
+        return to_points(credited - used)
+
+    def credited(self, serial: str, start: date | None, end: date) -> Decimal:
+        lines = self.ledger.get(serial, [])
+        found = [e.points for e in lines if e.day < end and (start is None or e.day >= start)]
+        return to_points(sum(found, Decimal(0)))
+
+    def consumed_before(self, serial: str, day: date) -> Decimal:
+        return sum((p for d, p in self.consumed.get(serial, []) if d < day), Decimal(0))
+
+    def add_ledger_entry(self, serial: str, entry: LedgerLine) -> None:
+        self.ledger.setdefault(serial, []).append(entry)
+
+    def clear_negative(self, serial: str) -> None:
+        self.rows[serial] = replace(self.rows[serial], negative_since=None)
+
+
+@dataclass
+class FakeUsage:
+    """Consumption rows (program, day, serial, account, config id, config name, points)."""
+
+    rows: list[tuple[str, date, str, int, int, str, Decimal]] = field(default_factory=list)
+
+    def report(
+        self,
+        program_serial: str,
+        group_by: GroupBy,
+        days: tuple[date, date],
+        account_ids: Collection[int] | None,
+    ) -> list[ReportRow]:
+        first, last = days
+        picked = [
+            r
+            for r in self.rows
+            if r[0] == program_serial
+            and first <= r[1] <= last
+            and (account_ids is None or r[3] in account_ids)
+        ]
+        groups: dict[str, tuple[str, set[str], Decimal]] = {}
+        for _, day, serial, _, config_id, config_name, points in picked:
+            key, label = {
+                GroupBy.DAY: (day.isoformat(), day.isoformat()),
+                GroupBy.ENTITLEMENT: (serial, serial),
+                GroupBy.CONFIGURATION: (str(config_id), config_name),
+            }[group_by]
+            _, serials, total = groups.get(key, (label, set(), Decimal(0)))
+            groups[key] = (label, serials | {serial}, total + points)
+        order = sorted(groups, key=lambda k: int(k) if group_by is GroupBy.CONFIGURATION else k)
+        return [ReportRow(k, groups[k][0], len(groups[k][1]), groups[k][2]) for k in order]
+
+
+@dataclass
 class FakeAudit:
     entries: list[AuditEntry] = field(default_factory=list)
 
@@ -108,6 +176,8 @@ class FakeUnits:
     """Hands out one unit of work over the fakes; counts units by kind."""
 
     configs: FakeConfigs = field(default_factory=FakeConfigs)
+    programs: FakePrograms = field(default_factory=FakePrograms)
+    usage: FakeUsage = field(default_factory=FakeUsage)
     scope: FakeScope = field(default_factory=FakeScope)
     audit: FakeAudit = field(default_factory=FakeAudit)
     opened: list[str] = field(default_factory=list)
@@ -115,7 +185,13 @@ class FakeUnits:
     @contextmanager
     def __call__(self, *, write: bool) -> Iterator[UnitOfWork]:
         self.opened.append("write" if write else "read")
-        yield UnitOfWork(configs=self.configs, scope=self.scope, audit=self.audit)
+        yield UnitOfWork(
+            configs=self.configs,
+            programs=self.programs,
+            usage=self.usage,
+            scope=self.scope,
+            audit=self.audit,
+        )
 
 
 def fake_runtime(units: FakeUnits, catalog: Catalog, clock: ManualClock) -> Runtime:

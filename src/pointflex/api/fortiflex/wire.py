@@ -9,9 +9,9 @@ from typing import Any
 from pointflex.domain.catalog import Catalog
 from pointflex.domain.configs import Config
 from pointflex.domain.dates import format_wire
+from pointflex.domain.programs import Program
 from pointflex.services.entitlements.groups import Group
 from pointflex.services.entitlements.views import Entitlement
-from pointflex.services.points.programs import Program
 from pointflex.services.points.usage import PointsRecord
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pointflex.domain.programs import Program
 from pointflex.errors import NotFound
 from pointflex.services.context import Actor
 from pointflex.store.unit_of_work import UnitOfWork
@@ -13,12 +14,25 @@ def visible_program_account(uow: UnitOfWork, actor: Actor, serial: str) -> int:
     account = uow.scope.program_account(serial)
     if account is None:
         raise NotFound(f"program {serial} not found")
+    _require_sees(uow, actor, account, serial)
+    return account
+
+
+def visible_program_of(uow: UnitOfWork, actor: Actor, serial: str) -> Program:
+    """:func:`visible_program_account`, the whole program."""
+    program = uow.programs.get(serial)
+    if program is None:
+        raise NotFound(f"program {serial} not found")
+    _require_sees(uow, actor, program.account_id, serial)
+    return program
+
+
+def _require_sees(uow: UnitOfWork, actor: Actor, account: int, serial: str) -> None:
     if actor.account_ids is None or actor.sees(account):
-        return account
+        return
     organization = organization_of(uow, account)
     if not actor.account_ids & uow.scope.organization_accounts(organization):
         raise NotFound(f"program {serial} not found")
-    return account
 
 
 def organization_of(uow: UnitOfWork, account_id: int) -> int:

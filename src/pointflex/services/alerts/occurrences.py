@@ -23,11 +23,12 @@ from pointflex.domain import burn
 from pointflex.domain.alerts import AlertKind, NewAlert, ProgramFigures
 from pointflex.domain.dates import local_day
 from pointflex.domain.money import to_points
-from pointflex.domain.programs import ProgramKind, follow_program_expiry
+from pointflex.domain.programs import Program, ProgramKind, follow_program_expiry
 from pointflex.errors import NotFound
 from pointflex.services.alerts.notifications import enqueue_deliveries
 from pointflex.services.context import Actor, audit, read, write
-from pointflex.services.points.programs import Program, program_from_row, visible_organizations
+from pointflex.services.points.programs import visible_organizations
+from pointflex.store.queries.programs import program_from_row
 from pointflex.store.sql import chunks, insert_ignoring_conflicts
 from pointflex.store.tables import (
     accounts,

@@ -19,6 +19,7 @@ from pointflex.domain.entitlements import (
     Status,
     TokenStatus,
 )
+from pointflex.domain.programs import Program
 from pointflex.errors import (
     InvalidInput,
     PointflexError,
@@ -35,7 +36,7 @@ from pointflex.services.entitlements.views import (
     load_records,
     status_as_shown,
 )
-from pointflex.services.points.programs import Program, load_program
+from pointflex.services.points.programs import load_program
 from pointflex.store.sql import chunks
 from pointflex.store.tables import entitlements
 from pointflex.store.tokens import new_token

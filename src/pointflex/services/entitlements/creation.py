@@ -21,7 +21,7 @@ from pointflex.domain.entitlements import (
     TerminationMode,
     TokenStatus,
 )
-from pointflex.domain.programs import ProgramKind
+from pointflex.domain.programs import Program, ProgramKind
 from pointflex.errors import (
     AccountSuspended,
     ConfigDisabled,
@@ -38,7 +38,7 @@ from pointflex.services.entitlements.views import (
     Entitlement,
     load_records,
 )
-from pointflex.services.points.programs import Program, load_program
+from pointflex.services.points.programs import load_program
 from pointflex.store.sql import chunks, insert_ignoring_conflicts
 from pointflex.store.tables import entitlements, serial_counters
 from pointflex.store.tokens import new_token

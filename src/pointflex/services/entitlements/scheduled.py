@@ -23,6 +23,7 @@ from pointflex.domain.catalog import FormFactor
 from pointflex.domain.dates import local_day
 from pointflex.domain.ends import FOLLOW_PROGRAM, RequestedEnd
 from pointflex.domain.entitlements import Selection
+from pointflex.domain.programs import Program
 from pointflex.errors import Duplicate, NotFound, PointflexError
 from pointflex.services.context import Actor, audit, read, write
 from pointflex.services.entitlements.creation import (
@@ -31,7 +32,7 @@ from pointflex.services.entitlements.creation import (
     insert_hardware,
 )
 from pointflex.services.entitlements.fields import check_description, normalise_folder
-from pointflex.services.points.programs import Program, load_program
+from pointflex.services.points.programs import load_program
 from pointflex.store.tables import configurations, entitlements, scheduled_activations
 
 S = scheduled_activations

@@ -29,15 +29,11 @@ from pointflex.domain.entitlements import (
     Status,
     TerminationMode,
 )
-from pointflex.domain.programs import follow_program_expiry
+from pointflex.domain.programs import Program, follow_program_expiry
 from pointflex.errors import NotFound
 from pointflex.services.context import Actor
-from pointflex.services.points.programs import (
-    Program,
-    load_program,
-    program_from_mapping,
-    program_from_row,
-)
+from pointflex.services.points.programs import load_program
+from pointflex.store.queries.programs import program_from_mapping, program_from_row
 from pointflex.store.sql import chunks
 from pointflex.store.tables import configurations, entitlements, programs
 

@@ -34,12 +34,18 @@ from pointflex.bootstrap import Runtime
 from pointflex.domain.accrual import ConfigVersion, day_rate
 from pointflex.domain.dates import DayWindow, day_window, local_day
 from pointflex.domain.money import to_points
-from pointflex.domain.programs import LedgerKind, ProgramKind, anniversaries, rollover_forfeit
+from pointflex.domain.programs import (
+    LedgerKind,
+    Program,
+    ProgramKind,
+    anniversaries,
+    rollover_forfeit,
+)
 from pointflex.errors import AccrualNotDue, NotFound
 from pointflex.services.context import write
 from pointflex.services.entitlements.lifecycle import apply_expiry
 from pointflex.services.points.prices import price_book
-from pointflex.services.points.programs import Program, load_program
+from pointflex.services.points.programs import load_program
 from pointflex.store.charges import Charged, charge_changed, charge_unchanged
 from pointflex.store.queries.configs import values_from_json
 from pointflex.store.sql import insert_ignoring_conflicts

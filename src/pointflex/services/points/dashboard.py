@@ -13,11 +13,12 @@ from pointflex.bootstrap import Runtime
 from pointflex.domain import burn
 from pointflex.domain.dates import local_day
 from pointflex.domain.money import to_points
-from pointflex.domain.programs import ProgramKind
+from pointflex.domain.programs import Program, ProgramKind
 from pointflex.services.access.accounts import get_account, organization_accounts
 from pointflex.services.context import Actor, read
-from pointflex.services.points.programs import Program, balance_in, list_programs
+from pointflex.services.points.programs import list_programs
 from pointflex.store.tables import accrual_runs, consumption
+from pointflex.store.unit_of_work import on_connection
 
 CHART_DAYS = 90
 
@@ -65,7 +66,8 @@ def _program_dashboard(
     month_start = today.replace(day=1)
     month = sum((p for d, p in by_day.items() if month_start <= d <= yesterday), burn.ZERO)
     rate = burn.burn_rate(by_day, last, program.start_date)
-    balance = balance_in(conn, program.serial) if program.kind is ProgramKind.PREPAID else None
+    prepaid = program.kind is ProgramKind.PREPAID
+    balance = on_connection(conn).programs.balance(program.serial) if prepaid else None
     left = None if balance is None else burn.days_left(balance, rate)
     negative_grace = rt.settings.negative_grace_days
     facts = burn.ProgramFacts(

@@ -29,10 +29,10 @@ from pointflex.domain.dates import day_start, local_day
 from pointflex.domain.entitlements import Status, TerminationMode
 from pointflex.domain.money import to_points
 from pointflex.domain.pricing import PriceBook
-from pointflex.domain.programs import ProgramKind
+from pointflex.domain.programs import Program, ProgramKind
 from pointflex.services.context import Actor, read
 from pointflex.services.points.prices import price_book
-from pointflex.services.points.programs import Program, visible_program, visible_programs
+from pointflex.services.points.programs import visible_program, visible_programs
 from pointflex.store.queries.configs import values_from_json
 from pointflex.store.tables import (
     accrual_runs,

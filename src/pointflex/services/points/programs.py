@@ -2,60 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, insert, select, update
 
 from pointflex.bootstrap import Runtime
 from pointflex.domain import programs as rules
 from pointflex.domain.dates import local_day, zone
-from pointflex.domain.money import to_points
-from pointflex.domain.programs import GraceState, LedgerKind, ProgramKind
+from pointflex.domain.programs import LedgerKind, Program, ProgramKind
 from pointflex.errors import Duplicate, Forbidden, InvalidInput, NotFound, ProgramConflict
 from pointflex.services.access.accounts import get_account, organization_accounts
-from pointflex.services.context import Actor, audit, read, write
-from pointflex.store.tables import accounts, accrual_runs, point_ledger, programs
-
-
-@dataclass(frozen=True)
-class Program:
-    serial: str
-    account_id: int
-    kind: ProgramKind
-    start_date: date
-    end_date: date
-    timezone: str
-    has_support_coverage: bool
-    negative_since: date | None
-
-    @property
-    def end_at(self) -> datetime:
-        return rules.end_instant(self.end_date, self.timezone)
-
-    def grace(self, now: datetime, negative_grace: timedelta) -> GraceState:
-        today = local_day(now, self.timezone)
-        return rules.grace_state(self.negative_since, self.end_at, now, today, negative_grace)
-
-
-def program_from_row(row: object) -> Program:
-    return program_from_mapping(row._mapping)  # type: ignore[attr-defined]
-
-
-def program_from_mapping(r: Mapping[str, Any]) -> Program:
-    return Program(
-        serial=r["serial"],
-        account_id=r["account_id"],
-        kind=ProgramKind(r["kind"]),
-        start_date=r["start_date"],
-        end_date=r["end_date"],
-        timezone=r["timezone"],
-        has_support_coverage=r["has_support_coverage"],
-        negative_since=r["negative_since"],
-    )
+from pointflex.services.access.visibility import visible_program_of
+from pointflex.services.context import Actor, audit, read, record, write
+from pointflex.store.queries.programs import LedgerLine, program_from_row
+from pointflex.store.tables import accounts, point_ledger, programs
 
 
 def load_program(conn: Connection, serial: str, *, for_update: bool = False) -> Program:
@@ -208,21 +170,6 @@ def visible_programs(conn: Connection, actor: Actor) -> list[Program]:
     return [program_from_row(r) for r in conn.execute(query).all()]
 
 
-def balance_in(conn: Connection, serial: str) -> Decimal:
-    """Prepaid balance: everything credited or debited in the ledger minus accrued days."""
-    credited = conn.execute(
-        select(func.coalesce(func.sum(point_ledger.c.points), 0)).where(
-            point_ledger.c.program_serial == serial
-        )
-    ).scalar_one()
-    consumed = conn.execute(
-        select(func.coalesce(func.sum(accrual_runs.c.points), 0)).where(
-            accrual_runs.c.program_serial == serial
-        )
-    ).scalar_one()
-    return to_points(Decimal(credited) - Decimal(consumed))
-
-
 def balance(rt: Runtime, actor: Actor, serial: str) -> Decimal:
     """R4: only a prepaid program has a balance."""
     return program_balance(rt, actor, serial)[1]
@@ -230,11 +177,11 @@ def balance(rt: Runtime, actor: Actor, serial: str) -> Decimal:
 
 def program_balance(rt: Runtime, actor: Actor, serial: str) -> tuple[Program, Decimal]:
     """A prepaid program with its balance (R4: a postpaid one has none)."""
-    with read(rt) as conn:
-        program = visible_program(conn, actor, serial)
+    with rt.unit(write=False) as uow:
+        program = visible_program_of(uow, actor, serial)
         if program.kind is not ProgramKind.PREPAID:
             raise ProgramConflict(f"program {serial} is postpaid and has no point balance")
-        return program, balance_in(conn, serial)
+        return program, uow.programs.balance(serial)
 
 
 def whole_points(amount: Decimal) -> int:
@@ -272,38 +219,26 @@ def _credit(
         # privileged in their scope) must never be able to credit their program.
         raise Forbidden("point packs and adjustments are made by the platform operator")
     now = rt.now()
-    with write(rt) as conn:
-        program = visible_program(conn, actor, serial)
+    with rt.unit(write=True) as uow:
+        program = visible_program_of(uow, actor, serial)
         if program.kind is not ProgramKind.PREPAID:
             raise ProgramConflict(f"program {serial} is postpaid; points are for prepaid programs")
         day = local_day(now, program.timezone)
-        conn.execute(
-            insert(point_ledger).values(
-                program_serial=serial,
-                day=day,
-                kind=kind.value,
-                points=points,
-                reference=reference,
-                note=note,
-                created_at=now,
-                created_by=actor.name,
-            )
-        )
-        new_balance = balance_in(conn, serial)
+        line = LedgerLine(day, kind, points, reference, note, now, actor.name)
+        uow.programs.add_ledger_entry(serial, line)
+        new_balance = uow.programs.balance(serial)
         if new_balance >= 0 and program.negative_since is not None:
             # R58: the cause is cleared; entitlements show ACTIVE again at once.
-            conn.execute(
-                update(programs).where(programs.c.serial == serial).values(negative_since=None)
-            )
-        audit(
-            conn,
+            uow.programs.clear_negative(serial)
+        after = {"points": str(points), "balance": str(new_balance), "note": note}
+        record(
+            uow,
             actor,
             now,
             f"points.{kind.value.lower()}",
-            "program",
-            serial,
+            ("program", serial),
             account_id=program.account_id,
-            after={"points": str(points), "balance": str(new_balance), "note": note},
+            after=after,
         )
         return new_balance
 

@@ -2,7 +2,7 @@
 configuration, the month's ledger entries and, for prepaid programs, the reconciliation
 opening + credits − consumption = closing, checked before anything is shown.
 
-The summary figures are the existing :func:`points.monthly_statement_in`; this module adds the
+The summary figures are the existing :func:`usage.statement_of_month`; this module adds the
 charge lines (one ordered query), the ledger entries and the cross-checks, all read in one
 transaction so that a concurrent accrual cannot make the parts disagree. A statement whose
 parts do not agree is refused (:class:`StatementDoesNotReconcile`), never shown.
@@ -19,13 +19,15 @@ from sqlalchemy import Connection, func, select
 
 from pointflex.bootstrap import Runtime
 from pointflex.domain.money import to_points
-from pointflex.domain.programs import LedgerKind, ProgramKind
+from pointflex.domain.programs import LedgerKind, Program, ProgramKind
+from pointflex.domain.usage import Statement, month_bounds
 from pointflex.errors import InvalidDate, StatementDoesNotReconcile
 from pointflex.services.access.accounts import get_account, organization_accounts
 from pointflex.services.context import Actor, read
-from pointflex.services.points.programs import LedgerEntry, Program, visible_program
-from pointflex.services.points.usage import Statement, month_bounds, monthly_statement_in
+from pointflex.services.points.programs import LedgerEntry, visible_program
+from pointflex.services.points.usage import statement_of_month
 from pointflex.store.tables import accrual_runs, configurations, consumption, point_ledger
+from pointflex.store.unit_of_work import on_connection
 
 CO = consumption
 
@@ -175,7 +177,7 @@ def statement(
         account = get_account(conn, program.account_id)
         members = set(organization_accounts(conn, account.organization_id))
         partial = actor.account_ids is not None and not members <= actor.account_ids
-        summary = monthly_statement_in(conn, actor, serial, first)
+        summary = statement_of_month(on_connection(conn), actor, serial, first)
         lines = _lines(rt, conn, actor, serial, first)
         entries = _ledger(conn, serial, first)
         through = _through(conn, serial, first)
