@@ -15,6 +15,7 @@ from typing import Protocol
 
 from sqlalchemy import Connection, Engine
 
+from pointflex.store.queries.alerts import AlertQueries, SqlAlerts
 from pointflex.store.queries.audit import AuditTrail, SqlAudit
 from pointflex.store.queries.configs import ConfigQueries, SqlConfigs
 from pointflex.store.queries.programs import ProgramQueries, SqlPrograms
@@ -28,6 +29,7 @@ class UnitOfWork:
     configs: ConfigQueries
     programs: ProgramQueries
     usage: UsageQueries
+    alerts: AlertQueries
     scope: ScopeQueries
     audit: AuditTrail
     conn: Connection | None = None
@@ -45,6 +47,7 @@ def on_connection(conn: Connection) -> UnitOfWork:
         configs=SqlConfigs(conn),
         programs=SqlPrograms(conn),
         usage=SqlUsage(conn),
+        alerts=SqlAlerts(conn),
         scope=SqlScope(conn),
         audit=SqlAudit(conn),
         conn=conn,

@@ -99,15 +99,42 @@ class FakeScope:
     def organization_accounts(self, organization_id: int) -> frozenset[int]:
         return frozenset(a for a, o in self.organizations.items() if o == organization_id)
 
+    def organizations_of(self, account_ids: Collection[int]) -> frozenset[int]:
+        return frozenset(self.organizations[a] for a in account_ids if a in self.organizations)
+
+
+@dataclass
+class FakeAlerts:
+    own: dict[str, int] = field(default_factory=dict)
+
+    def low_balance_days(self) -> dict[str, int]:
+        return dict(self.own)
+
+    def set_low_balance_days(
+        self, serial: str, days: int | None, by: str, at: datetime
+    ) -> int | None:
+        before = self.own.pop(serial, None)
+        if days is not None:
+            self.own[serial] = days
+        return before
+
 
 @dataclass
 class FakePrograms:
     rows: dict[str, Program] = field(default_factory=dict)
     ledger: dict[str, list[LedgerLine]] = field(default_factory=dict)
     consumed: dict[str, list[tuple[date, Decimal]]] = field(default_factory=dict)  # by day
+    organizations: dict[int, int] = field(default_factory=dict)  # the scope's, shared
 
     def get(self, serial: str) -> Program | None:
         return self.rows.get(serial)
+
+    def of_organizations(self, organizations: Collection[int] | None) -> list[Program]:
+        return [
+            p
+            for _, p in sorted(self.rows.items())
+            if organizations is None or self.organizations.get(p.account_id) in organizations
+        ]
 
     def balance(self, serial: str) -> Decimal:
         credited = sum((e.points for e in self.ledger.get(serial, [])), Decimal(0))
@@ -178,9 +205,13 @@ class FakeUnits:
     configs: FakeConfigs = field(default_factory=FakeConfigs)
     programs: FakePrograms = field(default_factory=FakePrograms)
     usage: FakeUsage = field(default_factory=FakeUsage)
+    alerts: FakeAlerts = field(default_factory=FakeAlerts)
     scope: FakeScope = field(default_factory=FakeScope)
     audit: FakeAudit = field(default_factory=FakeAudit)
     opened: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.programs.organizations = self.scope.organizations  # one map of who owns what
 
     @contextmanager
     def __call__(self, *, write: bool) -> Iterator[UnitOfWork]:
@@ -189,6 +220,7 @@ class FakeUnits:
             configs=self.configs,
             programs=self.programs,
             usage=self.usage,
+            alerts=self.alerts,
             scope=self.scope,
             audit=self.audit,
         )

@@ -40,3 +40,16 @@ def organization_of(uow: UnitOfWork, account_id: int) -> int:
     if found is None:
         raise NotFound(f"account {account_id} not found")
     return found
+
+
+def visible_organizations_of(uow: UnitOfWork, actor: Actor) -> frozenset[int] | None:
+    """Organisations whose programs the actor sees (None: all): programs belong to an
+    organisation's root account and every member account's user sees them (R65)."""
+    if actor.account_ids is None:
+        return None
+    return uow.scope.organizations_of(actor.account_ids)
+
+
+def visible_programs_of(uow: UnitOfWork, actor: Actor) -> list[Program]:
+    """Every program :func:`visible_program_of` would let the actor see, in serial order."""
+    return uow.programs.of_organizations(visible_organizations_of(uow, actor))

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import delete, insert, select
-
 from pointflex.bootstrap import Runtime
 from pointflex.domain.programs import ProgramKind
 from pointflex.errors import InvalidInput, ProgramConflict
-from pointflex.services.context import Actor, audit, read, write
-from pointflex.services.points.programs import list_programs, visible_program
-from pointflex.store.tables import alert_thresholds
+from pointflex.services.access.visibility import visible_program_of, visible_programs_of
+from pointflex.services.context import Actor, record
+
+# What a program's own threshold may be, in days of current burn.
+MIN_DAYS, MAX_DAYS = 1, 3650
 
 
 def set_low_balance_days(rt: Runtime, actor: Actor, serial: str, days: int | None) -> int:
@@ -20,34 +20,22 @@ def set_low_balance_days(rt: Runtime, actor: Actor, serial: str, days: int | Non
     threshold now in effect."""
     actor.require_write()
     actor.require_admin()
-    if days is not None and not 1 <= days <= 3650:
+    if days is not None and not MIN_DAYS <= days <= MAX_DAYS:
         raise InvalidInput("a low-balance threshold is between 1 and 3,650 days")
     now = rt.now()
-    with write(rt) as conn:
-        program = visible_program(conn, actor, serial)
+    with rt.unit(write=True) as uow:
+        program = visible_program_of(uow, actor, serial)
         # Set by who holds the program (its root account), not by a member account's Admin.
         actor.require_account(program.account_id, f"program {serial}")
         if program.kind is not ProgramKind.PREPAID:
             raise ProgramConflict(f"program {serial} is postpaid and has no point balance")
-        before = conn.execute(
-            select(alert_thresholds.c.low_balance_days).where(
-                alert_thresholds.c.program_serial == serial
-            )
-        ).scalar()
-        conn.execute(delete(alert_thresholds).where(alert_thresholds.c.program_serial == serial))
-        if days is not None:
-            conn.execute(
-                insert(alert_thresholds).values(
-                    program_serial=serial, low_balance_days=days, set_by=actor.name, set_at=now
-                )
-            )
-        audit(
-            conn,
+        before = uow.alerts.set_low_balance_days(serial, days, actor.name, now)
+        record(
+            uow,
             actor,
             now,
             "alert.threshold",
-            "program",
-            serial,
+            ("program", serial),
             account_id=program.account_id,
             before={"lowBalanceDays": before},
             after={"lowBalanceDays": days},
@@ -63,17 +51,13 @@ class Threshold:
 
 
 def thresholds(rt: Runtime, actor: Actor) -> list[Threshold]:
-    """The low-balance threshold of every prepaid program the actor sees."""
-    visible = [
-        p
-        for p in list_programs(rt, actor)
-        if p.kind is ProgramKind.PREPAID and actor.sees(p.account_id)
-    ]
-    with read(rt) as conn:
-        own = dict(
-            conn.execute(
-                select(alert_thresholds.c.program_serial, alert_thresholds.c.low_balance_days)
-            ).all()
-        )
+    """The low-balance threshold of every prepaid program the actor sees (one snapshot)."""
+    with rt.unit(write=False) as uow:
+        visible = [
+            p
+            for p in visible_programs_of(uow, actor)
+            if p.kind is ProgramKind.PREPAID and actor.sees(p.account_id)
+        ]
+        own = uow.alerts.low_balance_days()
     default = rt.settings.alert_low_balance_days
     return [Threshold(p.serial, own.get(p.serial, default), p.serial in own) for p in visible]

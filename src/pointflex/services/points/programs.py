@@ -14,10 +14,15 @@ from pointflex.domain.dates import local_day, zone
 from pointflex.domain.programs import LedgerKind, Program, ProgramKind
 from pointflex.errors import Duplicate, Forbidden, InvalidInput, NotFound, ProgramConflict
 from pointflex.services.access.accounts import get_account, organization_accounts
-from pointflex.services.access.visibility import visible_program_of
+from pointflex.services.access.visibility import (
+    visible_organizations_of,
+    visible_program_of,
+    visible_programs_of,
+)
 from pointflex.services.context import Actor, audit, read, record, write
 from pointflex.store.queries.programs import LedgerLine, program_from_row
-from pointflex.store.tables import accounts, point_ledger, programs
+from pointflex.store.tables import point_ledger, programs
+from pointflex.store.unit_of_work import on_connection
 
 
 def load_program(conn: Connection, serial: str, *, for_update: bool = False) -> Program:
@@ -143,31 +148,17 @@ def _extend(
 
 
 def list_programs(rt: Runtime, actor: Actor) -> list[Program]:
-    with read(rt) as conn:
-        return visible_programs(conn, actor)
+    with rt.unit(write=False) as uow:
+        return visible_programs_of(uow, actor)
 
 
 def visible_organizations(conn: Connection, actor: Actor) -> set[int] | None:
-    """Organisations whose programs the actor sees (None: all): programs belong to an
-    organisation's root account and every member account's user sees them (R65)."""
-    if actor.account_ids is None:
-        return None
-    rows = conn.execute(
-        select(accounts.c.organization_id).where(accounts.c.id.in_(sorted(actor.account_ids)))
-    ).scalars()
-    return {int(r) for r in rows}
+    found = visible_organizations_of(on_connection(conn), actor)
+    return None if found is None else set(found)
 
 
 def visible_programs(conn: Connection, actor: Actor) -> list[Program]:
-    """Every program :func:`visible_program` would let the actor see, in serial order, in one
-    query."""
-    query = select(programs).order_by(programs.c.serial)
-    orgs = visible_organizations(conn, actor)
-    if orgs is not None:
-        query = query.join(accounts, accounts.c.id == programs.c.account_id).where(
-            accounts.c.organization_id.in_(sorted(orgs))
-        )
-    return [program_from_row(r) for r in conn.execute(query).all()]
+    return visible_programs_of(on_connection(conn), actor)
 
 
 def balance(rt: Runtime, actor: Actor, serial: str) -> Decimal:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -12,7 +12,7 @@ from sqlalchemy import Connection, func, insert, select, update
 
 from pointflex.domain.money import to_points
 from pointflex.domain.programs import LedgerKind, Program, ProgramKind
-from pointflex.store.tables import accrual_runs, consumption, point_ledger, programs
+from pointflex.store.tables import accounts, accrual_runs, consumption, point_ledger, programs
 
 
 def program_from_row(row: object) -> Program:
@@ -34,6 +34,10 @@ def program_from_mapping(r: Mapping[str, Any]) -> Program:
 
 class ProgramQueries(Protocol):
     def get(self, serial: str) -> Program | None: ...
+
+    def of_organizations(self, organizations: Collection[int] | None) -> list[Program]:
+        """Programs whose account is in one of ``organizations`` (None: all), serial order."""
+        ...
 
     def balance(self, serial: str) -> Decimal:
         """Everything credited or debited in the ledger minus the accrued days (R4)."""
@@ -72,6 +76,14 @@ class SqlPrograms:
     def get(self, serial: str) -> Program | None:
         row = self._conn.execute(select(programs).where(programs.c.serial == serial)).first()
         return None if row is None else program_from_row(row)
+
+    def of_organizations(self, organizations: Collection[int] | None) -> list[Program]:
+        query = select(programs).order_by(programs.c.serial)
+        if organizations is not None:
+            query = query.join(accounts, accounts.c.id == programs.c.account_id).where(
+                accounts.c.organization_id.in_(sorted(organizations))
+            )
+        return [program_from_row(r) for r in self._conn.execute(query).all()]
 
     def balance(self, serial: str) -> Decimal:
         credited = self._sum(point_ledger.c.points, point_ledger.c.program_serial == serial)

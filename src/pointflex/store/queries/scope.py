@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Protocol
 
 from sqlalchemy import Connection, select
@@ -19,6 +20,8 @@ class ScopeQueries(Protocol):
         ...
 
     def organization_accounts(self, organization_id: int) -> frozenset[int]: ...
+
+    def organizations_of(self, account_ids: Collection[int]) -> frozenset[int]: ...
 
 
 class SqlScope:
@@ -40,5 +43,11 @@ class SqlScope:
     def organization_accounts(self, organization_id: int) -> frozenset[int]:
         rows = self._conn.execute(
             select(accounts.c.id).where(accounts.c.organization_id == organization_id)
+        ).scalars()
+        return frozenset(int(r) for r in rows)
+
+    def organizations_of(self, account_ids: Collection[int]) -> frozenset[int]:
+        rows = self._conn.execute(
+            select(accounts.c.organization_id).where(accounts.c.id.in_(sorted(account_ids)))
         ).scalars()
         return frozenset(int(r) for r in rows)
