@@ -7,8 +7,8 @@ from typing import Annotated
 import typer
 
 from pointflex.cli.common import cli_actor, console, runtime, table
+from pointflex.domain.accounts import Account
 from pointflex.services.access import accounts
-from pointflex.services.access.accounts import Account
 
 app = typer.Typer(help="Organisations and accounts.", no_args_is_help=True)
 

@@ -15,6 +15,7 @@ from typing import Protocol
 
 from sqlalchemy import Connection, Engine
 
+from pointflex.store.queries.accounts import AccountQueries, SqlAccounts
 from pointflex.store.queries.alerts import AlertQueries, SqlAlerts
 from pointflex.store.queries.audit import AuditTrail, SqlAudit
 from pointflex.store.queries.configs import ConfigQueries, SqlConfigs
@@ -26,6 +27,7 @@ from pointflex.store.transactions import read_transaction, write_transaction
 
 @dataclass(frozen=True)
 class UnitOfWork:
+    accounts: AccountQueries
     configs: ConfigQueries
     programs: ProgramQueries
     usage: UsageQueries
@@ -44,6 +46,7 @@ class UnitFactory(Protocol):
 def on_connection(conn: Connection) -> UnitOfWork:
     """The unit of work of a transaction already open on ``conn``."""
     return UnitOfWork(
+        accounts=SqlAccounts(conn),
         configs=SqlConfigs(conn),
         programs=SqlPrograms(conn),
         usage=SqlUsage(conn),

@@ -17,6 +17,7 @@ from typing import Any, cast
 from pointflex.bootstrap import Runtime
 from pointflex.clock import ManualClock
 from pointflex.config import Settings
+from pointflex.domain.accounts import Account
 from pointflex.domain.catalog import Catalog, ParamValues
 from pointflex.domain.configs import ACTIVE, Config
 from pointflex.domain.money import to_points
@@ -101,6 +102,34 @@ class FakeScope:
 
     def organizations_of(self, account_ids: Collection[int]) -> frozenset[int]:
         return frozenset(self.organizations[a] for a in account_ids if a in self.organizations)
+
+
+@dataclass
+class FakeAccounts:
+    rows: dict[int, Account] = field(default_factory=dict)
+    names: dict[int, str] = field(default_factory=dict)  # organisations
+    organizations: dict[int, int] = field(default_factory=dict)  # the scope's, shared
+
+    def get(self, account_id: int) -> Account | None:
+        return self.rows.get(account_id)
+
+    def all(self) -> list[Account]:
+        return [a for _, a in sorted(self.rows.items())]
+
+    def highest_id(self) -> int | None:
+        return max(self.rows, default=None)
+
+    def add_organization(self, name: str, now: datetime) -> int:
+        organization_id = max(self.names, default=0) + 1
+        self.names[organization_id] = name
+        return organization_id
+
+    def organization_exists(self, organization_id: int) -> bool:
+        return organization_id in self.names
+
+    def add(self, account: Account, now: datetime) -> None:
+        self.rows[account.id] = account
+        self.organizations[account.id] = account.organization_id
 
 
 @dataclass
@@ -202,6 +231,7 @@ class FakeAudit:
 class FakeUnits:
     """Hands out one unit of work over the fakes; counts units by kind."""
 
+    accounts: FakeAccounts = field(default_factory=FakeAccounts)
     configs: FakeConfigs = field(default_factory=FakeConfigs)
     programs: FakePrograms = field(default_factory=FakePrograms)
     usage: FakeUsage = field(default_factory=FakeUsage)
@@ -211,12 +241,14 @@ class FakeUnits:
     opened: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        self.programs.organizations = self.scope.organizations  # one map of who owns what
+        # One map of who owns what, as the accounts table is in the database.
+        self.programs.organizations = self.accounts.organizations = self.scope.organizations
 
     @contextmanager
     def __call__(self, *, write: bool) -> Iterator[UnitOfWork]:
         self.opened.append("write" if write else "read")
         yield UnitOfWork(
+            accounts=self.accounts,
             configs=self.configs,
             programs=self.programs,
             usage=self.usage,

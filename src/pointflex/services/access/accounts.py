@@ -1,25 +1,16 @@
-"""Organisations and accounts (R63–R66)."""
+"""Organisations and accounts (R63–R66), on the unit of work."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from datetime import datetime
 
-from sqlalchemy import Connection, func, insert, select
+from sqlalchemy import Connection
 
 from pointflex.bootstrap import Runtime
-from pointflex.errors import Duplicate, InvalidInput, NotFound
-from pointflex.services.context import Actor, audit, read, write
-from pointflex.store.tables import accounts, organizations
-
-FIRST_ACCOUNT_ID = 100_001
-
-
-@dataclass(frozen=True)
-class Account:
-    id: int
-    organization_id: int
-    name: str
-    is_root: bool
+from pointflex.domain.accounts import Account, check_name, next_account_id
+from pointflex.errors import Duplicate, NotFound
+from pointflex.services.context import Actor, record
+from pointflex.store.unit_of_work import UnitOfWork, on_connection
 
 
 def create_organization(
@@ -27,15 +18,14 @@ def create_organization(
 ) -> Account:
     """A new organisation with its root account (a standalone account is an organisation of one)."""
     actor.require_write()
-    if not name.strip():
-        raise InvalidInput("organisation name must not be empty")
+    org_name = check_name(name, "organisation")
     now = rt.now()
-    with write(rt) as conn:
-        org_id = conn.execute(
-            insert(organizations).values(name=name.strip(), created_at=now)
-        ).inserted_primary_key[0]  # type: ignore[index]
-        account = _insert_account(conn, int(org_id), root_name, True, root_account_id, now)
-        audit(conn, actor, now, "organization.create", "organization", org_id, after={"name": name})
+    with rt.unit(write=True) as uow:
+        org_id = uow.accounts.add_organization(org_name, now)
+        account = _add_account(uow, org_id, root_name, True, root_account_id, now)
+        record(
+            uow, actor, now, "organization.create", ("organization", org_id), after={"name": name}
+        )
     return account
 
 
@@ -45,57 +35,46 @@ def create_account(
     """A member account in an existing organisation."""
     actor.require_write()
     now = rt.now()
-    with write(rt) as conn:
-        exists = conn.execute(
-            select(organizations.c.id).where(organizations.c.id == organization_id)
-        ).first()
-        if exists is None:
+    with rt.unit(write=True) as uow:
+        if not uow.accounts.organization_exists(organization_id):
             raise NotFound(f"organization {organization_id} not found")
-        return _insert_account(conn, organization_id, name, False, account_id, now)
+        return _add_account(uow, organization_id, name, False, account_id, now)
 
 
-def _insert_account(
-    conn: Connection,
+def _add_account(
+    uow: UnitOfWork,
     organization_id: int,
     name: str,
     is_root: bool,
     account_id: int | None,
-    now: object,
+    now: datetime,
 ) -> Account:
-    if not name.strip():
-        raise InvalidInput("account name must not be empty")
+    name = check_name(name, "account")
     if account_id is None:
-        highest = conn.execute(select(func.max(accounts.c.id))).scalar()
-        account_id = max(int(highest or 0) + 1, FIRST_ACCOUNT_ID)
-    elif conn.execute(select(accounts.c.id).where(accounts.c.id == account_id)).first():
+        account_id = next_account_id(uow.accounts.highest_id())
+    elif uow.accounts.get(account_id) is not None:
         raise Duplicate(f"account {account_id} already exists")
-    conn.execute(
-        insert(accounts).values(
-            id=account_id,
-            organization_id=organization_id,
-            name=name.strip(),
-            is_root=is_root,
-            created_at=now,
-        )
-    )
-    return Account(account_id, organization_id, name.strip(), is_root)
+    account = Account(account_id, organization_id, name, is_root)
+    uow.accounts.add(account, now)
+    return account
 
 
-def get_account(conn: Connection, account_id: int) -> Account:
-    row = conn.execute(select(accounts).where(accounts.c.id == account_id)).first()
-    if row is None:
+def account_of(uow: UnitOfWork, account_id: int) -> Account:
+    found = uow.accounts.get(account_id)
+    if found is None:
         raise NotFound(f"account {account_id} not found")
-    return Account(row.id, row.organization_id, row.name, row.is_root)
+    return found
+
+
+# The forms for services whose own SQL still runs on a bare connection.
+def get_account(conn: Connection, account_id: int) -> Account:
+    return account_of(on_connection(conn), account_id)
 
 
 def organization_accounts(conn: Connection, organization_id: int) -> list[int]:
-    rows = conn.execute(
-        select(accounts.c.id).where(accounts.c.organization_id == organization_id)
-    ).scalars()
-    return [int(r) for r in rows]
+    return sorted(on_connection(conn).scope.organization_accounts(organization_id))
 
 
 def list_accounts(rt: Runtime, actor: Actor) -> list[Account]:
-    with read(rt) as conn:
-        rows = conn.execute(select(accounts).order_by(accounts.c.id)).all()
-    return [Account(r.id, r.organization_id, r.name, r.is_root) for r in rows if actor.sees(r.id)]
+    with rt.unit(write=False) as uow:
+        return [a for a in uow.accounts.all() if actor.sees(a.id)]

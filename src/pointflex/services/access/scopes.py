@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from pointflex.bootstrap import Runtime
-from pointflex.services.access.accounts import Account
+from pointflex.domain.accounts import Account
 from pointflex.services.context import Actor, read
 from pointflex.store.tables import accounts, organizations
 
