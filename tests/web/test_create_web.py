@@ -150,7 +150,7 @@ def test_hardware_refuses_101_serials(
     )
     hw.get_by_role("button", name="Add hardware").click()
     expect(page.locator("#hardware-result [data-result=error]")).to_contain_text(
-        "At most 100 serial numbers at a time (R38); 101 were pasted"
+        "at most 100 serials can be created at once, got 101. Nothing was created."
     )
     assert rows_of(rt, setup.hardware) == []
 

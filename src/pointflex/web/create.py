@@ -12,7 +12,6 @@ from pointflex.domain.catalog import FormFactor, ProductType
 from pointflex.domain.configs import Config
 from pointflex.domain.dates import parse_wire_day
 from pointflex.domain.ends import FOLLOW_PROGRAM, RequestedEnd
-from pointflex.domain.entitlements import Selection
 from pointflex.errors import InvalidInput, PointflexError
 from pointflex.services.configs import configurations as configs
 from pointflex.services.context import Actor
@@ -169,15 +168,7 @@ def create_hardware(
     if outcome.line_errors:
         outcome.error = "Nothing was created: correct the serial numbers below."
         return _page(request, actor, outcome)
-    # R38: up to 100 serials at once, or 1,000 when their activation is scheduled.
-    kind = Selection.SCHEDULE if start_date.strip() else Selection.CREATE
-    limit = rt.settings.selection_limits.of(kind)
-    if len(wanted) > limit:
-        outcome.error = (
-            f"At most {limit} serial numbers at a time (R38); {len(wanted)} were pasted. "
-            "Nothing was created."
-        )
-        return _page(request, actor, outcome)
+    # How many serials may be pasted (R38) is the service's rule, checked there.
     try:
         chosen = _config_id(config_id)
         if start_date.strip():
@@ -202,7 +193,7 @@ def create_hardware(
                 folder_path=folder,
             )
     except PointflexError as exc:
-        outcome.error = exc.message
+        outcome.error = f"{exc.message}. Nothing was created."
     return _page(request, actor, outcome)
 
 
