@@ -116,7 +116,7 @@ class Activations(Workload):
         return f"{LICENCE}/activate", body
 
     def ok(self, response: httpx.Response) -> bool:
-        if response.status_code != 200 or response.json().get("status") != 0:
+        if response.status_code != httpx.codes.OK or response.json().get("status") != 0:
             return False
         self.licences.append(response.json()["licence"])
         return True
@@ -141,7 +141,7 @@ class Validations(Workload):
         return f"{LICENCE}/validate", body
 
     def ok(self, response: httpx.Response) -> bool:
-        if response.status_code != 200:
+        if response.status_code != httpx.codes.OK:
             return False
         answer = response.json()["answer"]["payload"]
         return bool(answer["verdict"] == "VALID")

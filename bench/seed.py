@@ -72,9 +72,9 @@ def seed(rt: Runtime, clock: ManualClock, engine: Engine, size: int, day: date) 
             root.id,
             config_ids,
             range(first, min(size, first + CHUNK)),
-            created,
-            during,
-            program.end_at,
+            created=created,
+            during=during,
+            end_at=program.end_at,
         )
         _bulk(engine, entitlements, rows)
         _bulk(engine, entitlement_events, events)
@@ -83,12 +83,17 @@ def seed(rt: Runtime, clock: ManualClock, engine: Engine, size: int, day: date) 
     return Seeded(program.serial, root.id, config_ids, day, active)
 
 
+# Of each hundred rows: 80 ACTIVE, 15 STOPPED, 5 PENDING (the buckets 0-79, 80-94, 95-99).
+_FIRST_STOPPED, _FIRST_PENDING = 80, 95
+
+
 def _rows(
     rt: Runtime,
     program: str,
     account: int,
     config_ids: list[int],
     numbers: range,
+    *,
     created: datetime,
     during: datetime,
     end_at: datetime,
@@ -100,13 +105,17 @@ def _rows(
         serial = f"FGVMBENCH{n:07d}"
         config_id = config_ids[n % len(config_ids)]
         bucket = n % 100
-        status = "ACTIVE" if bucket < 80 else ("STOPPED" if bucket < 95 else "PENDING")
+        status = (
+            "ACTIVE"
+            if bucket < _FIRST_STOPPED
+            else ("STOPPED" if bucket < _FIRST_PENDING else "PENDING")
+        )
         changed_at = created
         history = [("CREATED", created, status if bucket not in (80, 81) else "ACTIVE", config_id)]
         if bucket == 0:  # stopped during the day
             status, changed_at = "STOPPED", during
             history.append(("STOPPED", during, "STOPPED", config_id))
-        elif bucket == 80:  # stopped before the day, reactivated during it
+        elif bucket == _FIRST_STOPPED:  # stopped before the day, reactivated during it
             history.append(("STOPPED", created + timedelta(hours=1), "STOPPED", config_id))
             status, changed_at = "ACTIVE", during
             history.append(("REACTIVATED", during, "ACTIVE", config_id))

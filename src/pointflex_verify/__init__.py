@@ -30,6 +30,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 LICENCE_CONTEXT = b"pointflex-licence-v1"
 ANSWER_CONTEXT = b"pointflex-answer-v1"
 ALGORITHM = "Ed25519"
+ED25519_KEY_BYTES = 32
 PROTOCOL_VERSION = 1
 
 VERDICTS = frozenset({"VALID", "STOPPED", "EXPIRED", "SUPERSEDED", "DUPLICATE", "UNKNOWN"})
@@ -124,7 +125,7 @@ class KeySet:
             if not isinstance(kid, str) or not kid:
                 raise VerificationError("an Ed25519 key has no key id")
             raw = b64url_decode(str(entry.get("publicKey", "")))
-            if len(raw) != 32:
+            if len(raw) != ED25519_KEY_BYTES:
                 raise VerificationError(f"key {kid!r} is not a 32-byte Ed25519 key")
             found[kid] = Ed25519PublicKey.from_public_bytes(raw)
         return cls(found)

@@ -7,6 +7,7 @@ they came and checked by :mod:`pointflex_vm.trust`.
 from __future__ import annotations
 
 import secrets
+from http import HTTPStatus
 from typing import Any
 
 import httpx
@@ -99,9 +100,9 @@ class LicenceClient:
                 f"cannot reach {self.server}: {str(exc) or type(exc).__name__}"
             ) from exc
         data = _json_object(reply)
-        if 400 <= reply.status_code < 500 and data is not None:
+        if reply.is_client_error and data is not None:  # a 4xx
             raise _refusal(reply, data)
-        if reply.status_code != 200 or data is None:
+        if reply.status_code != HTTPStatus.OK or data is None:
             raise Unreachable(f"unexpected reply from {url}: HTTP {reply.status_code}")
         return data
 

@@ -97,7 +97,8 @@ class Console:
 
     @property
     def vm(self) -> VmState:
-        assert self.state is not None, "a command runs on a loaded state"
+        if self.state is None:
+            raise RuntimeError("a command runs on a loaded state")
         return self.state
 
     def now(self) -> datetime:
@@ -131,7 +132,8 @@ class Console:
     def _validate_at(self, when: datetime) -> tuple[str, bool]:
         """One validation, dated `when` on the VM's clock. Failures are recorded, not raised."""
         payload = self.vm.licence_payload
-        assert payload is not None, "only a licensed VM validates"
+        if payload is None:
+            raise RuntimeError("only a licensed VM validates")
         licence_id, serial = str(payload["licenceId"]), str(payload["serialNumber"])
         nonce = new_nonce()
         cache = self._key_cache()

@@ -32,7 +32,7 @@ from pointflex_vm.licence import (
     shown_allowance,
     usable_limit,
 )
-from pointflex_vm.state import Signed, VmState, format_instant
+from pointflex_vm.state import PendingReboot, Signed, VmState, format_instant
 from pointflex_vm.trust import Answer, answer_of, licence_terms
 
 # How far the VM's clock may run behind a time it recorded or a signed time it holds before
@@ -153,28 +153,42 @@ def derive(state: VmState) -> Derived | None:
         raise Tampering(f"the stored licence does not verify: {exc}") from None
     # Answers are not tied to this VM's UUID: a clone keeps those its original received (R73).
     about = _About(licence_id=licence["licenceId"], serial=licence["serialNumber"])
-    grant, granted_at = terms, issued
-    if state.valid_answer is not None:
-        answer, checked = _stored_answer(state.valid_answer, "valid_answer", keys, about)
-        if answer.terms is None:
-            raise Tampering(f"valid_answer is a {answer.verdict} answer")
-        if checked < issued:
-            raise Tampering("valid_answer was signed before the licence was issued")
-        grant, granted_at = answer.terms, checked
-    verdict, reason, newest = VALID, None, granted_at
-    if state.answer is not None:
-        answer, checked = _stored_answer(state.answer, "answer", keys, about)
-        if checked < granted_at:
-            raise Tampering("the last answer was signed before the grant it should follow")
-        if answer.verdict == VALID and state.answer != state.valid_answer:
-            raise Tampering("the last answer is VALID but is not the kept VALID answer")
-        verdict, reason, newest = answer.verdict, answer.reason, checked
-    elif state.valid_answer is not None:
-        raise Tampering("valid_answer is kept without a last answer")
+    grant, granted_at = _grant(state, keys, about, terms, issued)
+    verdict, reason, newest = _last_verdict(state, keys, about, granted_at)
     lowered = None
     if state.lowered_from is not None:
         lowered = _evidence(state.lowered_from, keys, about)
     return Derived(grant, verdict, reason, lowered, newest)
+
+
+def _grant(
+    state: VmState, keys: KeySet, about: _About, terms: Terms, issued: datetime
+) -> tuple[Terms, datetime]:
+    """The grant in force and when it was signed: the kept VALID answer's, else the licence's."""
+    if state.valid_answer is None:
+        return terms, issued
+    answer, checked = _stored_answer(state.valid_answer, "valid_answer", keys, about)
+    if answer.terms is None:
+        raise Tampering(f"valid_answer is a {answer.verdict} answer")
+    if checked < issued:
+        raise Tampering("valid_answer was signed before the licence was issued")
+    return answer.terms, checked
+
+
+def _last_verdict(
+    state: VmState, keys: KeySet, about: _About, granted_at: datetime
+) -> tuple[str, str | None, datetime]:
+    """The last answer's verdict, reason and signing time; VALID at the grant without one."""
+    if state.answer is None:
+        if state.valid_answer is not None:
+            raise Tampering("valid_answer is kept without a last answer")
+        return VALID, None, granted_at
+    answer, checked = _stored_answer(state.answer, "answer", keys, about)
+    if checked < granted_at:
+        raise Tampering("the last answer was signed before the grant it should follow")
+    if answer.verdict == VALID and state.answer != state.valid_answer:
+        raise Tampering("the last answer is VALID but is not the kept VALID answer")
+    return answer.verdict, answer.reason, checked
 
 
 @dataclass(frozen=True)
@@ -254,12 +268,19 @@ def _vcpu_problem(state: VmState, derived: Derived | None) -> str | None:
         return "a VM runs on at least one vCPU"
     limit = usable_limit(state)
     pending = state.pending_reboot
-    if pending is None:
-        if state.lowered_from is not None:
-            return "lowered_from is kept but no reboot is pending"
-        if state.usable_vcpus > limit:
-            return f"{state.usable_vcpus} vCPUs in use but the signed documents allow {limit}"
-        return None
+    if pending is not None:
+        return _pending_reboot_problem(state, derived, pending)
+    if state.lowered_from is not None:
+        return "lowered_from is kept but no reboot is pending"
+    if state.usable_vcpus > limit:
+        return f"{state.usable_vcpus} vCPUs in use but the signed documents allow {limit}"
+    return None
+
+
+def _pending_reboot_problem(
+    state: VmState, derived: Derived | None, pending: PendingReboot
+) -> str | None:
+    """A pending reboot must finish a lowering that a signed document explains."""
     if applies_vcpus_automatically(state.fortios):
         return f"a reboot is pending on FortiOS {state.fortios}, which applies vCPU changes itself"
     if derived is None or derived.lowered_from is None:

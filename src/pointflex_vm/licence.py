@@ -71,7 +71,7 @@ def applies_vcpus_automatically(fortios: str) -> bool:
 # --- licence status (R70–R72, P4) --------------------------------------------------------------
 
 
-def assess(state: VmState, now: datetime) -> Assessment:
+def assess(state: VmState, now: datetime) -> Assessment:  # noqa: PLR0911 — R70–R72 in order, one return each
     if state.tampered is not None:
         # Nothing in the file can be believed until a genuine document replaces it.
         return Assessment(Status.INVALID, f"{TAMPERED}: {state.tampered}")

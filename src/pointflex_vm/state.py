@@ -163,6 +163,19 @@ def _is_int(value: Any) -> bool:
 
 def _check_types(state: VmState) -> None:
     # A hand-edited file must fail here, with a clear message, not later in arithmetic.
+    _check_scalars(state)
+    if state.keys is not None and not isinstance(state.keys, dict):
+        raise StateError("the state file is damaged: keys is not a key document")
+    pending = state.pending_reboot
+    if pending is not None and not (_is_int(pending.from_vcpus) and _is_int(pending.to_vcpus)):
+        raise StateError("the state file is damaged: pending_reboot holds no vCPU counts")
+    if state.licence is not None:
+        payload = state.licence.payload
+        if not all(isinstance(payload.get(k), str) for k in ("licenceId", "serialNumber")):
+            raise StateError("the state file is damaged: the licence has no licenceId/serialNumber")
+
+
+def _check_scalars(state: VmState) -> None:
     for name in ("uuid", "server", "fortios"):
         if not isinstance(getattr(state, name), str):
             raise StateError(f"the state file is damaged: {name} is not a string")
@@ -175,15 +188,6 @@ def _check_types(state: VmState) -> None:
     for name in ("last_verdict", "last_reason", "last_error", "tampered"):
         if getattr(state, name) is not None and not isinstance(getattr(state, name), str):
             raise StateError(f"the state file is damaged: {name} is not a string")
-    if state.keys is not None and not isinstance(state.keys, dict):
-        raise StateError("the state file is damaged: keys is not a key document")
-    pending = state.pending_reboot
-    if pending is not None and not (_is_int(pending.from_vcpus) and _is_int(pending.to_vcpus)):
-        raise StateError("the state file is damaged: pending_reboot holds no vCPU counts")
-    if state.licence is not None:
-        payload = state.licence.payload
-        if not all(isinstance(payload.get(k), str) for k in ("licenceId", "serialNumber")):
-            raise StateError("the state file is damaged: the licence has no licenceId/serialNumber")
 
 
 class StateStore:

@@ -43,7 +43,8 @@ def items(reply: httpx.Response, count: int | None = None) -> list[dict[str, Any
     assert reply.status_code == 200, reply.text
     body = reply.json()
     assert list(body) == [*ENVELOPE, "entitlements"]
-    assert body["status"] == 0 and body["error"] is None
+    assert body["status"] == 0
+    assert body["error"] is None
     assert body["message"] == "Request processed successfully."
     found = body["entitlements"]
     assert isinstance(found, list)
@@ -58,7 +59,8 @@ def points_items(reply: httpx.Response) -> list[dict[str, Any]]:
     """The PointsRecords of an ``entitlements/points`` reply (§4.16, §5.4)."""
     assert reply.status_code == 200, reply.text
     body = reply.json()
-    assert list(body) == [*ENVELOPE, "entitlements"] and body["status"] == 0
+    assert list(body) == [*ENVELOPE, "entitlements"]
+    assert body["status"] == 0
     for item in body["entitlements"]:
         check_points(item)
     return list(body["entitlements"])
@@ -74,17 +76,20 @@ def check_entitlement(item: dict[str, Any]) -> None:
     assert list(item) == list(OAS_ENTITLEMENT)
     for key, example in OAS_ENTITLEMENT.items():
         assert type(item[key]) is type(example), (key, item[key])
-    assert WIRE_DATE.match(item["startDate"]) and WIRE_DATE.match(item["endDate"])
+    assert WIRE_DATE.match(item["startDate"])
+    assert WIRE_DATE.match(item["endDate"])
     assert item["status"] in STATUSES
     if item["token"]:
-        assert TOKEN.match(item["token"]) and item["tokenStatus"] in ("NOTUSED", "USED")
+        assert TOKEN.match(item["token"])
+        assert item["tokenStatus"] in ("NOTUSED", "USED")
     else:  # hardware and cloud: "" for both (Q4)
         assert item["tokenStatus"] == ""
 
 
 def check_points(item: dict[str, Any]) -> None:
     assert list(item) == list(OAS_POINTS)
-    assert isinstance(item["serialNumber"], str) and type(item["accountId"]) is int
+    assert isinstance(item["serialNumber"], str)
+    assert type(item["accountId"]) is int
     assert type(item["points"]) in (int, float)
 
 
@@ -94,7 +99,8 @@ def failed(reply: httpx.Response, http_status: int, code: int | None = None) -> 
     body = reply.json()
     assert list(body) == ENVELOPE, body
     assert body["status"] == -1
-    assert isinstance(body["error"], dict) and type(body["error"]["errorCode"]) is int
+    assert isinstance(body["error"], dict)
+    assert type(body["error"]["errorCode"]) is int
     if code is not None:
         assert body["error"]["errorCode"] == code, body
     return dict(body)

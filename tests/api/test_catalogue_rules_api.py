@@ -87,7 +87,8 @@ def test_fortisase_counts_are_in_fortiflex_ranges_and_steps(
 def test_fortisase_bandwidth_and_dedicated_ips_default_to_their_minimum(api: Api) -> None:
     status, body = create(api, SASE, sase())
     assert status == 200, body
-    assert stored(body)[50] == ["25"] and stored(body)[51] == ["4"]
+    assert stored(body)[50] == ["25"]
+    assert stored(body)[51] == ["4"]
 
 
 @pytest.mark.parametrize(
@@ -129,7 +130,8 @@ def test_terraform_leaves_out_a_la_carte_vdoms_and_gets_zero(api: Api) -> None:
 def test_terraform_leaves_out_fortimanager_devices_and_adoms_and_gets_1_and_0(api: Api) -> None:
     status, body = create(api, 2, [])
     assert status == 200, body
-    assert stored(body)[30] == ["1"] and stored(body)[9] == ["0"]
+    assert stored(body)[30] == ["1"]
+    assert stored(body)[9] == ["0"]
     refused, _ = create(api, 2, [{"id": 30, "value": 0}])
     assert refused == 400
 

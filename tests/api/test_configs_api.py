@@ -44,7 +44,8 @@ def _org_user(api: Api, w: World, permission: Permission = Permission.ADMIN) -> 
 def _assert_config_shape(item: dict[str, Any]) -> None:
     """The OAS Config: keys in order, integer ids, every parameter value a string (§5.2, C7)."""
     assert list(item) == CONFIG_KEYS
-    assert type(item["id"]) is int and type(item["accountId"]) is int
+    assert type(item["id"]) is int
+    assert type(item["accountId"]) is int
     assert list(item["productType"]) == ["id", "name"]
     assert type(item["productType"]["id"]) is int
     for param in item["parameters"]:
@@ -57,7 +58,8 @@ def _assert_error(reply: Any, http_status: int, text: str | None = None) -> dict
     assert reply.status_code == http_status, reply.text
     body: dict[str, Any] = reply.json()
     assert body["status"] == -1
-    assert isinstance(body["error"], dict) and "errorCode" in body["error"]
+    assert isinstance(body["error"], dict)
+    assert "errorCode" in body["error"]
     if text is not None:
         assert text in body["message"]
     return body
@@ -117,7 +119,8 @@ def test_create_as_terraform_sends_it_returns_one_config_object_C6_C7_C8_C10_Q1(
         (45, "NONE"),
     ]
     stored = configs.get_config(api.rt, OPERATOR, item["id"])
-    assert stored.account_id == w.member and stored.status == "ACTIVE"
+    assert stored.account_id == w.member
+    assert stored.status == "ACTIVE"
     assert stored.values == {
         1: "4",
         2: "ENT",
@@ -340,7 +343,9 @@ def test_update_as_ansible_sends_it_keeps_the_name_and_replaces_the_parameters(a
     ]
     after = configs.get_config(api.rt, OPERATOR, before.id)
     assert after.name == "keep-me"
-    assert after.values[1] == "4" and after.values[43] == () and after.values[44] == ("FGTFAMS",)
+    assert after.values[1] == "4"
+    assert after.values[43] == ()
+    assert after.values[44] == ("FGTFAMS",)
     # R52: a new dated parameter version, which every entitlement on the config is billed by.
     versions = select(func.count()).where(config_versions.c.config_id == before.id)
     assert _count(api, versions) == 2
@@ -408,7 +413,8 @@ def test_update_refuses_lowering_an_increase_only_parameter_R53(api: Api) -> Non
         ],
     }
     item = api.call("configs/update", higher, token).json()["configs"]
-    assert (67, "1500") in _pairs(item) and (66, "10") in _pairs(item)  # 66 may go down
+    assert (67, "1500") in _pairs(item)
+    assert (66, "10") in _pairs(item)
     assert configs.get_config(api.rt, OPERATOR, siem.id).values[67] == "1500"
 
 
@@ -578,7 +584,8 @@ def test_read_only_user_gets_403_on_every_write_R64(api: Api) -> None:
     ):
         _assert_error(api.call(endpoint, body, reader), 403)
     listed = api.call("configs/list", {"programSerialNumber": w.prepaid}, reader)
-    assert listed.status_code == 200 and [c["id"] for c in listed.json()["configs"]] == [cfg.id]
+    assert listed.status_code == 200
+    assert [c["id"] for c in listed.json()["configs"]] == [cfg.id]
     stored = configs.list_configs(api.rt, OPERATOR, w.prepaid)
     assert [(c.name, c.status) for c in stored] == [("stays", "ACTIVE")]
 

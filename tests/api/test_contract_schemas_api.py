@@ -155,7 +155,8 @@ def check_success(endpoint: str, reply: httpx.Response) -> dict[str, Any]:
     wire_record.assert_matches(path, body)
     data = [value for key, value in body.items() if key not in ("status", "message", "error")]
     if path != "/entitlements/hardware/remove":  # the envelope only (§4.10)
-        assert data and all(data), f"empty data would validate trivially: {body}"
+        assert data, f"empty data would validate trivially: {body}"
+        assert all(data), f"empty data would validate trivially: {body}"
     return body
 
 
@@ -178,10 +179,13 @@ def check_failure(endpoint: str, reply: httpx.Response, http_status: int) -> dic
     assert reply.status_code == http_status, reply.text
     body: dict[str, Any] = reply.json()
     assert list(body) == ["status", "message", "error"], body
-    assert body["status"] == -1 and isinstance(body["message"], str), body
+    assert body["status"] == -1, body
+    assert isinstance(body["message"], str), body
     error = body["error"]
-    assert isinstance(error, dict) and list(error) == ["errorCode", "message"], body
-    assert type(error["errorCode"]) is int and isinstance(error["message"], str), body
+    assert isinstance(error, dict), body
+    assert list(error) == ["errorCode", "message"], body
+    assert type(error["errorCode"]) is int, body
+    assert isinstance(error["message"], str), body
     return body
 
 

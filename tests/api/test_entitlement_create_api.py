@@ -38,7 +38,8 @@ def test_terraform_creates_one_vm_with_a_string_config_id_pending_with_a_token_R
     }
     reply = s.call("entitlements/vm/create", body)
     item = one(reply)
-    assert item["status"] == "PENDING" and item["tokenStatus"] == "NOTUSED"
+    assert item["status"] == "PENDING"
+    assert item["tokenStatus"] == "NOTUSED"
     assert (item["configId"], item["accountId"], item["description"]) == (s.vm.id, s.w.root, "tf")
     assert item["startDate"] == "2026-03-02 10:00:00"  # creation time, Pacific
     assert item["endDate"] == PROGRAM_END  # no endDate: Follow Program (R43)
@@ -50,7 +51,8 @@ def test_terraform_creates_one_vm_with_a_string_config_id_pending_with_a_token_R
     )
     assert events(api, item["serialNumber"]) == ["CREATED"]
     (audit,) = audits(api, item["serialNumber"])
-    assert audit.action == "entitlement.create" and audit.actor.startswith("api:")
+    assert audit.action == "entitlement.create"
+    assert audit.actor.startswith("api:")
     assert audit.request_id == reply.headers["X-Request-ID"]
 
 
@@ -200,7 +202,8 @@ def test_cloud_create_is_one_active_entitlement_without_token_R27_R28_Q4(api: Ap
     body = {"configId": cloud.id, "count": 1, "description": "edr", "folderPath": "My Assets/c"}
     item = one(s.call("entitlements/cloud/create", body))
     assert (item["status"], item["token"], item["tokenStatus"]) == ("ACTIVE", "", "")
-    assert item["description"] == "edr" and item["endDate"] == PROGRAM_END
+    assert item["description"] == "edr"
+    assert item["endDate"] == PROGRAM_END
     assert stored(api, item["serialNumber"]).form_factor == "CLOUD"
     # At most one per cloud product per account (R28).
     failed(s.call("entitlements/cloud/create", {"configId": cloud.id}), 409, 1307)
@@ -275,5 +278,6 @@ def test_list_streams_every_match_without_pagination_section_4_7(api: Api) -> No
     found = items(reply, 1234)
     assert body["entitlements"] == found
     serials = [e["serialNumber"] for e in found]
-    assert serials == sorted(serials) and len(set(serials)) == 1234
+    assert serials == sorted(serials)
+    assert len(set(serials)) == 1234
     assert sum(e["status"] == "ACTIVE" for e in found) == 234

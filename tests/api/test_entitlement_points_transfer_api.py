@@ -122,7 +122,8 @@ def test_vendor_transfer_moves_serials_and_makes_a_matching_config_in_the_target
     assert [e["serialNumber"] for e in moved] == serials
     assert {e["accountId"] for e in moved} == {s.w.member}
     (target_config,) = {e["configId"] for e in moved}
-    assert target_config != s.vm.id and {e["status"] for e in moved} == {"ACTIVE"}
+    assert target_config != s.vm.id
+    assert {e["status"] for e in moved} == {"ACTIVE"}
     with api.rt.engine.connect() as conn:
         made = conn.execute(
             select(configurations).where(configurations.c.id == target_config)
@@ -207,7 +208,8 @@ def test_hardware_remove_takes_stopped_serials_out_of_management_and_keeps_histo
     reply = s.call("entitlements/hardware/remove", {"serialNumbers": [first, second.lower()]})
     assert reply.status_code == 200
     body = reply.json()
-    assert list(body) == ENVELOPE and (body["status"], body["error"]) == (0, None)
+    assert list(body) == ENVELOPE
+    assert (body["status"], body["error"]) == (0, None)
     for serial in (first, second):
         assert stored(api, serial).removed_at is not None
         assert events(api, serial) == ["CREATED", "STOPPED", "REMOVED"]

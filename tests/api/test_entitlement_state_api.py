@@ -192,7 +192,8 @@ def test_python_client_regenerates_and_reads_entitlements_0_token_C22_R32(api: A
     reply = s.call("entitlements/vm/token", {"serialNumber": serial})
     token = reply.json()["entitlements"][0]["token"]
     item = one(reply)
-    assert token != before["token"] and item["tokenStatus"] == "NOTUSED"
+    assert token != before["token"]
+    assert item["tokenStatus"] == "NOTUSED"
     assert item["status"] == "ACTIVE"
     assert stored(api, serial).token_status == "NOTUSED"
     assert events(api, serial)[-1] == "TOKEN_REGENERATED"
@@ -212,7 +213,8 @@ def test_vm_token_works_while_stopped_but_not_on_hardware_or_cloud_R34(api: Api)
     cloud = s.config(EDR_CLOUD, 206, name="edr")
     cloud_serial = one(s.call("entitlements/cloud/create", {"configId": cloud.id}))["serialNumber"]
     failed(s.call("entitlements/vm/token", {"serialNumber": cloud_serial}), 409, WRONG_PRODUCT)
-    assert events(api, hw) == ["CREATED"] and events(api, cloud_serial) == ["CREATED"]
+    assert events(api, hw) == ["CREATED"]
+    assert events(api, cloud_serial) == ["CREATED"]
 
 
 # --------------------------------------------------------------------------- bad requests

@@ -58,16 +58,19 @@ def test_forecast_answers_the_envelope_with_the_projection(api: Api, charged: Wo
     assert f["programSerialNumber"] == charged.prepaid
     assert Decimal(f["balance"]) == 10_000 - 2 * RATE * 3
     assert Decimal(f["burnPerDay"]) == 2 * RATE
-    assert f["zeroDate"] is None and Decimal(f["shortfallToEnd"]) == 0
+    assert f["zeroDate"] is None
+    assert Decimal(f["shortfallToEnd"]) == 0
 
 
 def test_forecast_needs_a_token_and_hides_other_organisations(api: Api, charged: World) -> None:
     status, text, _ = get(api, f"/programs/{charged.prepaid}/forecast", None)
-    assert status == 401 and "Invalid security token." in text
+    assert status == 401
+    assert "Invalid security token." in text
     other = world(api.rt)
     outsider = api.user(account_id=other.root)
     status, text, _ = get(api, f"/programs/{charged.prepaid}/forecast", outsider)
-    assert status == 404 and '"status":-1' in text.replace(" ", "")
+    assert status == 404
+    assert '"status":-1' in text.replace(" ", "")
 
 
 def test_all_forecasts_list_the_programs_of_the_callers_organisation(
@@ -91,14 +94,18 @@ def test_statement_in_json_csv_and_html(api: Api, charged: World) -> None:
     assert Decimal(st["opening"]) + Decimal(st["credits"]) - Decimal(st["consumption"]) == (
         Decimal(st["closing"])
     )
-    assert st["complete"] is False and st["chargedThrough"] == "2026-03-04"
-    assert len(st["charges"]) == 6 and st["partialScope"] is False
+    assert st["complete"] is False
+    assert st["chargedThrough"] == "2026-03-04"
+    assert len(st["charges"]) == 6
+    assert st["partialScope"] is False
     status, text, headers = get(api, path + "?format=csv", token)
-    assert status == 200 and headers["content-type"].startswith("text/csv")
+    assert status == 200
+    assert headers["content-type"].startswith("text/csv")
     rows = list(csv.DictReader(io.StringIO(text)))
     assert sum((Decimal(r["points"]) for r in rows), Decimal(0)) == 2 * RATE * 3
     status, text, headers = get(api, path + "?format=html", token)
-    assert status == 200 and headers["content-type"].startswith("text/html")
+    assert status == 200
+    assert headers["content-type"].startswith("text/html")
     assert all(r["serial"] in text for r in rows)
     assert "default-src 'none'" in headers["content-security-policy"]
 
@@ -110,13 +117,15 @@ def test_a_user_of_one_member_account_gets_no_balance(api: Api, charged: World) 
         headers={"Authorization": f"Bearer {token}"},
     )
     st = reply.json()["statement"]
-    assert st["partialScope"] is True and "closing" not in st
+    assert st["partialScope"] is True
+    assert "closing" not in st
     assert Decimal(st["consumption"]) == 2 * RATE * 3  # both VMs are the root account's
 
 
 def test_statement_refuses_a_bad_month_and_a_bad_format(api: Api, charged: World) -> None:
     token = api.user(account_id=charged.root)
     status, text, _ = get(api, f"/programs/{charged.prepaid}/statements/2026-3", token)
-    assert status == 400 and "YYYY-MM" in text
+    assert status == 400
+    assert "YYYY-MM" in text
     status, _, _ = get(api, f"/programs/{charged.prepaid}/statements/2026-03?format=pdf", token)
     assert status == 400

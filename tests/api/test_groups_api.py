@@ -57,7 +57,8 @@ def _assert_error(reply: Any, http_status: int, text: str | None = None) -> dict
     assert reply.status_code == http_status, reply.text
     body: dict[str, Any] = reply.json()
     assert body["status"] == -1
-    assert isinstance(body["error"], dict) and "errorCode" in body["error"]
+    assert isinstance(body["error"], dict)
+    assert "errorCode" in body["error"]
     if text is not None:
         assert text in body["message"]
     return body
@@ -149,7 +150,8 @@ def test_groups_list_of_an_account_out_of_scope_is_404_R63(api: Api) -> None:
         (api.user(account_id=ours.root), 987654),  # no such account
     ):
         reply = _assert_error(api.call("groups/list", {"accountId": account}, token), 404)
-        assert "groups" not in reply and "Secret" not in reply["message"]
+        assert "groups" not in reply
+        assert "Secret" not in reply["message"]
 
 
 # --------------------------------------------------------------------------- v1 groups/list
@@ -186,7 +188,8 @@ def test_v1_groups_list_covers_every_account_in_scope_C12(api: Api) -> None:
     reply = api.http.post(
         "/es/api/flexvm/v1/groups/list/", headers={"Authorization": f"Bearer {member}"}
     )
-    assert reply.status_code == 200 and len(reply.json()["groups"]) == 1
+    assert reply.status_code == 200
+    assert len(reply.json()["groups"]) == 1
 
 
 def test_v1_groups_list_needs_a_token_C2(api: Api) -> None:
@@ -297,7 +300,8 @@ def test_a_regenerated_token_makes_its_entitlement_eligible_again_R36(api: Api) 
     assert reply.status_code == 200, reply.text
     item = reply.json()["entitlements"][0]
     assert (item["serialNumber"], item["token"]) == (pool[1].serial, fresh.token)
-    assert item["token"] != pool[1].token and item["tokenStatus"] == "NOTUSED"
+    assert item["token"] != pool[1].token
+    assert item["tokenStatus"] == "NOTUSED"
     groups = api.call("groups/list", {"accountId": w.root}, token).json()["groups"]
     assert _table(groups) == [("My Assets/Recycled", w.root, 1, 1)]
 

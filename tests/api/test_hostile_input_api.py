@@ -176,7 +176,8 @@ def assert_refused(reply: httpx.Response, path: str, status: int, message: str) 
             message,
         )
         return
-    assert body["status"] == -1 and body["message"] == message, (path, body)
+    assert body["status"] == -1, (path, body)
+    assert body["message"] == message, (path, body)
     assert body["error"]["errorCode"] == 1001, (path, body)
 
 

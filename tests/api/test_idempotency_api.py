@@ -82,7 +82,8 @@ def _serials(reply: httpx.Response) -> list[str]:
 def _error(reply: httpx.Response, http_status: int, code: int) -> str:
     assert reply.status_code == http_status, reply.text
     body = reply.json()
-    assert body["status"] == -1 and body["error"]["errorCode"] == code, body
+    assert body["status"] == -1, body
+    assert body["error"]["errorCode"] == code, body
     return str(body["message"])
 
 
@@ -95,13 +96,15 @@ def test_a_retried_vm_create_replays_the_same_serials_and_creates_nothing(s: Set
     body = {"configId": s.config_id, "count": 2, "description": "autoscale"}
     first = s.post(body, "create-2-vms")
     serials = _serials(first)
-    assert len(serials) == 2 and REPLAYED not in first.headers
+    assert len(serials) == 2
+    assert REPLAYED not in first.headers
     assert _count(s.api) == 2
 
     again = s.post(body, "create-2-vms")
 
     assert again.headers[REPLAYED] == "true"
-    assert again.status_code == 200 and again.json() == first.json()
+    assert again.status_code == 200
+    assert again.json() == first.json()
     assert _serials(again) == serials
     assert again.headers["content-type"] == "application/json"
     assert again.headers["X-Request-ID"] != first.headers["X-Request-ID"]
@@ -143,7 +146,8 @@ def test_the_same_key_with_a_different_body_is_refused(s: Setup) -> None:
     other = s.post({"configId": s.config_id, "count": 3}, "k1")
 
     message = _error(other, 409, IdempotencyKeyReused.code)
-    assert "Idempotency-Key" in message and REPLAYED not in other.headers
+    assert "Idempotency-Key" in message
+    assert REPLAYED not in other.headers
     assert _count(s.api) == 2
     # The same key on another endpoint is a different request too.
     stop = s.post({"serialNumber": _serials(first)[0]}, "k1", path=f"{V2}/entitlements/stop")
@@ -188,16 +192,19 @@ def test_a_server_fault_is_not_kept_so_the_retry_runs(s: Setup) -> None:
     assert _count(s.api) == 0  # the failed request's transaction left nothing behind
     retried = s.post(body, "fault")
     assert REPLAYED not in retried.headers
-    assert len(_serials(retried)) == 1 and _count(s.api) == 1
+    assert len(_serials(retried)) == 1
+    assert _count(s.api) == 1
     assert s.post(body, "fault").headers[REPLAYED] == "true"
 
 
 def test_read_only_calls_ignore_the_key(s: Setup) -> None:
     for _ in range(2):
         reply = s.post({}, "list-key", path=f"{V2}/programs/list")
-        assert reply.status_code == 200 and REPLAYED not in reply.headers
+        assert reply.status_code == 200
+        assert REPLAYED not in reply.headers
         listed = s.post({"configId": s.config_id}, "list-key", path=f"{V2}/entitlements/list")
-        assert listed.status_code == 200 and REPLAYED not in listed.headers
+        assert listed.status_code == 200
+        assert REPLAYED not in listed.headers
     assert _keys(s.api) == []
 
 
@@ -206,7 +213,8 @@ def test_an_unauthenticated_request_with_a_key_is_the_usual_401_C2(s: Setup, key
     reply = s.post({"configId": s.config_id, "count": 1}, key, token="not-a-token")
     assert reply.status_code == 401
     assert reply.json() == {"status": -1, "message": "Invalid security token.", "error": None}
-    assert _keys(s.api) == [] and _count(s.api) == 0
+    assert _keys(s.api) == []
+    assert _count(s.api) == 0
 
 
 @pytest.mark.parametrize("key", ["", "x" * 201, "naïve"], ids=["empty", "too-long", "non-ascii"])
@@ -259,7 +267,8 @@ def test_a_request_whose_key_is_held_waits_then_gets_409_in_progress(s: Setup) -
     reply = s.post(body, "held")
 
     message = _error(reply, 409, IdempotencyKeyInProgress.code)
-    assert "in progress" in message and reply.headers["Retry-After"] == "1"
+    assert "in progress" in message
+    assert reply.headers["Retry-After"] == "1"
     assert _count(s.api) == 0
 
 
@@ -286,7 +295,8 @@ def test_an_abandoned_key_is_free_again_after_its_lease(s: Setup) -> None:
     assert s.post(body, "crashed").status_code == 409
     _advance(s.api, timedelta(seconds=s.api.rt.settings.idempotency_lease_seconds + 1))
     reply = s.post(body, "crashed")
-    assert len(_serials(reply)) == 2 and REPLAYED not in reply.headers
+    assert len(_serials(reply)) == 2
+    assert REPLAYED not in reply.headers
 
 
 def test_keys_expire_after_24_hours(s: Setup) -> None:

@@ -28,7 +28,8 @@ def refused(api: Api, token: str, endpoint: str, body: dict[str, Any]) -> dict[s
     reply = api.call(endpoint, body, token)
     assert reply.status_code == 400, reply.text
     data: dict[str, Any] = reply.json()
-    assert data["status"] == -1 and data["error"]["errorCode"] == 1001, data
+    assert data["status"] == -1, data
+    assert data["error"]["errorCode"] == 1001, data
     return data
 
 

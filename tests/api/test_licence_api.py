@@ -89,7 +89,8 @@ def validate(api: Api, licence: dict[str, Any], instance: str = ME, tag: str = "
 def assert_envelope(reply: httpx.Response, status: int, code: int) -> None:
     assert reply.status_code == status, reply.text
     body = reply.json()
-    assert body["status"] == -1 and body["error"]["errorCode"] == code, body
+    assert body["status"] == -1, body
+    assert body["error"]["errorCode"] == code, body
     assert body["message"]
 
 
@@ -98,7 +99,8 @@ def test_a_licence_over_http_verifies_against_the_published_keys(api: Api) -> No
     assert record.token is not None
     document = activate(api, record.token)
     payload = verify_licence(document, keys(api), instance_id=ME, nonce=nonce("act"))
-    assert payload["serialNumber"] == record.serial and payload["sizing"]["vcpus"] == 2
+    assert payload["serialNumber"] == record.serial
+    assert payload["sizing"]["vcpus"] == 2
     assert document["kid"] == payload["kid"]
 
 
@@ -127,7 +129,8 @@ def test_a_validation_answer_echoes_the_nonce_and_verifies(api: Api) -> None:
         instance_id=ME,
         licence_id=licence["licenceId"],
     )
-    assert answer["verdict"] == "VALID" and answer["nonce"] == nonce("fresh")
+    assert answer["verdict"] == "VALID"
+    assert answer["nonce"] == nonce("fresh")
     assert answer["sizing"] == licence["sizing"]
 
 

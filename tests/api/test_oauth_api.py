@@ -77,12 +77,14 @@ def _assert_token_reply(reply: httpx.Response) -> None:
     }
     assert body["status"] == "success"  # a string here, unlike the FortiFlex API
     assert body["message"] == "successfully authenticated"
-    assert body["expires_in"] == 3660 and isinstance(body["expires_in"], int)
+    assert body["expires_in"] == 3660
+    assert isinstance(body["expires_in"], int)
     assert (body["token_type"], body["scope"]) == ("Bearer", "read write")
     alphanumeric = set(string.ascii_letters + string.digits)
     for name in ("access_token", "refresh_token"):
         assert isinstance(body[name], str)
-        assert len(body[name]) == 30 and set(body[name]) <= alphanumeric
+        assert len(body[name]) == 30
+        assert set(body[name]) <= alphanumeric
     assert body["access_token"] != body["refresh_token"]
 
 
@@ -191,7 +193,8 @@ def test_refused_sign_ins_are_401_with_an_oauth_error_body(
     assert reply.status_code == 401
     body = reply.json()
     assert body["error"] == error
-    assert isinstance(body["error_description"], str) and body["error_description"]
+    assert isinstance(body["error_description"], str)
+    assert body["error_description"]
     assert "access_token" not in body
 
 
@@ -232,7 +235,8 @@ def test_a_disabled_api_users_tokens_stop_working(api: Api) -> None:
     assert (reply.status_code, reply.json()) == (401, INVALID_TOKEN)
     assert _refresh(api, pair["refresh_token"]).status_code == 401
     refused = _sign_in(api, _grant(user, password))
-    assert refused.status_code == 401 and refused.json()["error"] == "invalid_grant"
+    assert refused.status_code == 401
+    assert refused.json()["error"] == "invalid_grant"
 
 
 def test_verify_token_tells_the_seconds_left(api: Api) -> None:
@@ -301,7 +305,8 @@ def test_past_the_per_user_ceiling_only_clean_addresses_may_try(api: Api) -> Non
     for n in range(6):
         assert _sign_in(api, _grant(user, "wrong"), f"{BOTNET}{n}").status_code == 401
     again = _sign_in(api, _grant(user, password), f"{BOTNET}0")
-    assert again.status_code == 429 and int(again.headers["Retry-After"]) >= 1
+    assert again.status_code == 429
+    assert int(again.headers["Retry-After"]) >= 1
     assert _sign_in(api, _grant(user, "wrong"), f"{BOTNET}7").status_code == 401  # one guess
     assert _sign_in(api, _grant(user, password), f"{BOTNET}7").status_code == 429
     assert _sign_in(api, _grant(user, password), OWNER).status_code == 200

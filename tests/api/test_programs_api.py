@@ -36,7 +36,8 @@ def test_programs_points_gives_an_integer_balance_R4(api: Api) -> None:
     ]
     postpaid = api.call("programs/points", {"programSerialNumber": w.postpaid}, token)
     assert postpaid.status_code == 409
-    assert postpaid.json()["status"] == -1 and "errorCode" in postpaid.json()["error"]
+    assert postpaid.json()["status"] == -1
+    assert "errorCode" in postpaid.json()["error"]
 
 
 def test_missing_or_unknown_token_gets_the_exact_invalid_token_reply_C2(api: Api) -> None:

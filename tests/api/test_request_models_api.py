@@ -54,7 +54,8 @@ def test_an_id_and_a_count_are_accepted_as_json_numbers_or_numeric_strings(s: Sc
         assert [e["configId"] for e in created] == [s.vm.id, s.vm.id]
     as_number = items(s.call("entitlements/list", {"configId": s.vm.id}))
     as_string = items(s.call("entitlements/list", {"configId": str(s.vm.id)}))
-    assert as_number == as_string and len(as_number) == 6
+    assert as_number == as_string
+    assert len(as_number) == 6
     for account in (s.w.root, str(s.w.root)):
         assert s.call("groups/list", {"accountId": account}).status_code == 200
     for config_id in (s.vm.id, str(s.vm.id)):
@@ -221,7 +222,8 @@ def test_the_openapi_document_describes_each_request_body_from_its_model(api: Ap
         assert set(schema.get("required", [])) == set(declared.get("required", [])), path
     vm_create = paths[f"{V2}/entitlements/vm/create"]["post"]["requestBody"]["content"]
     body = vm_create["application/json"]["schema"]
-    assert {"configId", "count"} <= set(body["properties"]) and body["required"] == ["configId"]
+    assert {"configId", "count"} <= set(body["properties"])
+    assert body["required"] == ["configId"]
     assert {"type": "string", "pattern": r"^\s*-?[0-9]+\s*$"} in body["properties"]["configId"][
         "anyOf"
     ]

@@ -83,7 +83,8 @@ def test_hsts_on_direct_https_for_api_and_portal_answers(rt: Runtime) -> None:
     app = create_app(rt)
     api_reply = in_process(app, "https://pointflex.test", "POST", f"{V2}/programs/list", json={})
     page = in_process(app, "https://pointflex.test", "GET", "/login")
-    assert api_reply.status_code == 401 and page.status_code == 200
+    assert api_reply.status_code == 401
+    assert page.status_code == 200
     assert api_reply.headers[HSTS] == "max-age=31536000"
     assert page.headers[HSTS] == "max-age=31536000"
     assert "content-security-policy" in page.headers  # the portal keeps its own set

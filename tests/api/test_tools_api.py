@@ -29,7 +29,8 @@ def _assert_error(reply: Any, http_status: int, text: str | None = None) -> dict
     assert reply.status_code == http_status, reply.text
     body: dict[str, Any] = reply.json()
     assert body["status"] == -1
-    assert isinstance(body["error"], dict) and "errorCode" in body["error"]
+    assert isinstance(body["error"], dict)
+    assert "errorCode" in body["error"]
     if text is not None:
         assert text in body["message"]
     return body
@@ -76,7 +77,8 @@ def test_calc_count_defaults_to_one_and_whole_amounts_are_integers(api: Api) -> 
     assert (ent["current"], ent["latest"]) == (6.39, 6.59)
     fc = [{"id": 1, "value": 1}, {"id": 2, "value": "FC"}]
     whole = api.call("tools/calc", {**base, "parameters": fc, "count": None}, token).json()
-    assert whole["points"]["current"] == 1 and type(whole["points"]["current"]) is int
+    assert whole["points"]["current"] == 1
+    assert type(whole["points"]["current"]) is int
 
 
 def test_calc_has_no_latest_when_no_later_price_is_scheduled_R21(
@@ -160,7 +162,8 @@ def test_calc_of_a_cloud_product_needs_count_one(api: Api) -> None:
     }
     _assert_error(api.call("tools/calc", {**body, "count": 2}, token), 400, "count must be 1")
     reply = api.call("tools/calc", {**body, "count": 1}, token)
-    assert reply.status_code == 200 and reply.json()["points"]["current"] > 0
+    assert reply.status_code == 200
+    assert reply.json()["points"]["current"] > 0
 
 
 def test_calc_on_another_organisations_program_is_404_R63(api: Api) -> None:
@@ -169,7 +172,8 @@ def test_calc_on_another_organisations_program_is_404_R63(api: Api) -> None:
     outsider = api.user(account_id=theirs.root)
     body = {"programSerialNumber": ours.prepaid, "productTypeId": 1, "parameters": FGT_ENT_2}
     reply = _assert_error(api.call("tools/calc", body, outsider), 404)
-    assert "points" not in reply and "configs" not in reply
+    assert "points" not in reply
+    assert "configs" not in reply
     # A member account sees its organisation's program (registered to the root, R65).
     member = api.user(account_id=ours.member)
     assert api.call("tools/calc", body, member).status_code == 200
@@ -268,7 +272,8 @@ def test_openapi_document_describes_every_request_body(api: Api) -> None:
         schema = operation["requestBody"]["content"]["application/json"]["schema"]
         assert set(schema.get("properties", {})) == fields, path
         assert "example" in schema, path
-        assert "$ref" not in str(schema) and "$defs" not in str(schema), path
+        assert "$ref" not in str(schema), path
+        assert "$defs" not in str(schema), path
     required = paths["/ES/api/fortiflex/v2/configs/create"]["post"]["requestBody"]["content"][
         "application/json"
     ]["schema"]["required"]

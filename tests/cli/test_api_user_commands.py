@@ -99,9 +99,12 @@ def test_an_organisation_scoped_admin_is_created_and_listed(
     listed = _listed(cli)
     assert "2 API user(s)." in listed
     lines = {line.split()[0]: line for line in listed.splitlines() if line.strip()}
-    assert "ADMIN" in lines[first[0]] and f"organisation {org}" in lines[first[0]]
-    assert "READONLY" in lines[second[0]] and f"account {acme.root}" in lines[second[0]]
-    assert first[1] not in listed and second[1] not in listed  # passwords are never listed
+    assert "ADMIN" in lines[first[0]]
+    assert f"organisation {org}" in lines[first[0]]
+    assert "READONLY" in lines[second[0]]
+    assert f"account {acme.root}" in lines[second[0]]
+    assert first[1] not in listed
+    assert second[1] not in listed
     assert _row(engine, first[0]).permission == "ADMIN"
 
 
@@ -117,7 +120,8 @@ def test_reset_gives_a_new_password_and_revokes_every_token_R67(
     result = cli.ok(f"api-users reset {username.lower()}")
 
     again, new = _credentials(result)
-    assert again == username and new != old
+    assert again == username
+    assert new != old
     row = _row(engine, username)
     assert _verifies(row.password_hash, new)
     assert not _verifies(row.password_hash, old)
@@ -143,7 +147,8 @@ def test_disable_revokes_the_tokens_and_refuses_sign_in(
     with pytest.raises(AuthenticationFailed):
         auth.password_grant(live, username, password, "flexvm", "127.0.0.1")
     listed = [line for line in _listed(cli).splitlines() if username in line]
-    assert len(listed) == 1 and re.search(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\s*$", listed[0])
+    assert len(listed) == 1
+    assert re.search(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\s*$", listed[0])
     assert_one_red_line(cli(f"api-users disable {username}"), "already disabled")
 
 

@@ -45,7 +45,8 @@ def test_backup_then_restore_yes_brings_every_table_back(
 ) -> None:
     before = rows(engine)
     path = backed_up(cli, tmp_path)
-    assert path.parent == tmp_path and path.stat().st_mode & 0o777 == 0o600
+    assert path.parent == tmp_path
+    assert path.stat().st_mode & 0o777 == 0o600
     damage(engine)
     assert rows(engine) != before
 

@@ -55,7 +55,8 @@ def assert_working_portal_login(stdout: str, rt: Runtime) -> None:
     assert lines[0].split()[1] == "http://127.0.0.1:8000/", lines
     shown = {line.split()[1]: line.split()[2] for line in lines[1:]}
     user = portal_users.sign_in(rt, shown["user"], shown["password"], "127.0.0.1")
-    assert user.permission is Permission.ADMIN and user.organization_id is not None
+    assert user.permission is Permission.ADMIN
+    assert user.organization_id is not None
 
 
 def shown_statuses(rt: Runtime) -> Counter[Status]:
@@ -86,7 +87,8 @@ def test_small_demo_seeds_every_status_and_charges_points(
     assert Decimal(accrued) > 0
     assert Decimal(accrued) == Decimal(charged)
     assert last_day == today() - timedelta(days=1)
-    assert packs and packs >= 3
+    assert packs
+    assert packs >= 3
 
 
 def test_the_same_seed_makes_the_same_data(cli: Cli, engine: Engine) -> None:
@@ -145,7 +147,8 @@ def test_the_urls_say_when_they_work(cli: Cli) -> None:
     serves next (--serving), it does not."""
     alone = cli.ok(SMALL).stdout
     url_lines = [line for line in alone.splitlines() if "http://127.0.0.1:8000/" in line][:2]
-    assert url_lines and all("(after 'pointflex serve')" in line for line in url_lines)
+    assert url_lines
+    assert all("(after 'pointflex serve')" in line for line in url_lines)
     served = cli.ok("demo --if-empty --serving").stdout
     assert "after 'pointflex serve'" not in served
     assert "Portal          http://127.0.0.1:8000/" in served

@@ -50,7 +50,8 @@ def test_vms_are_created_pending_with_their_tokens(cli: Cli, live: Runtime, vm_c
         assert record.status is Status.PENDING
         assert record.folder_path == "My Assets/Lab"
         assert record.description == "web tier"
-        assert record.token is not None and record.token in result.stdout
+        assert record.token is not None
+        assert record.token in result.stdout
 
 
 def test_list_filters_by_status_and_shows_tokens(cli: Cli, live: Runtime, vm_config: int) -> None:

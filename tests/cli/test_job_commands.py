@@ -28,7 +28,8 @@ def test_run_once_forced_runs_every_job_and_records_each_run(
     assert charged_days == 3  # the three days since the VM was created, yesterday included
     status = cli.ok("jobs status")
     accrual_line = next(line for line in status.stdout.splitlines() if "accrual" in line)
-    assert " ok " in f" {accrual_line} " and "program-day(s) accrued" in accrual_line
+    assert " ok " in f" {accrual_line} "
+    assert "program-day(s) accrued" in accrual_line
 
 
 def test_run_once_without_force_reports_nothing_due_after_a_run(cli: Cli) -> None:
@@ -46,7 +47,8 @@ def test_scheduled_add_list_and_cancel(
     hw = config(live, acme.prepaid, FGT_HW, product=101, name="branch").id
     start = (today() + timedelta(days=3)).isoformat()
     added = cli.ok(f"scheduled add --config-id {hw} --start-date {start} FGT60F0100 FGT60F0101")
-    assert "FGT60F0100" in added.stdout and "2 serial(s)." in added.stdout
+    assert "FGT60F0100" in added.stdout
+    assert "2 serial(s)." in added.stdout
     assert "SCHEDULED" in cli.ok("scheduled list").stdout
     assert "1 scheduled serial(s) cancelled." in cli.ok("scheduled cancel FGT60F0100").stdout
     with engine.connect() as conn:

@@ -35,7 +35,8 @@ def test_list_on_a_new_installation_creates_and_shows_its_first_key(
     result = cli("keys list", env=WIDE)
     assert result.exit_code == 0, result.output
     ((kid, active),) = _keys(engine)
-    assert active and KID.fullmatch(kid)
+    assert active
+    assert KID.fullmatch(kid)
     line = next(line for line in result.stdout.splitlines() if kid in line)
     assert "active" in line
     assert "1 key(s)." in result.stdout
@@ -48,7 +49,8 @@ def test_rotate_makes_a_new_active_key_and_lists_the_old_one_as_retired(
     ((old, _),) = _keys(engine)
     result = cli.ok("keys rotate")
     (new,) = KID.findall(result.stdout)
-    assert new != old and "stays published" in result.stdout
+    assert new != old
+    assert "stays published" in result.stdout
     assert sorted(_keys(engine)) == sorted([(old, False), (new, True)])
     listed = cli("keys list", env=WIDE).stdout
     assert "retired" in next(line for line in listed.splitlines() if old in line)

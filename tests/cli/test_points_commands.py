@@ -133,7 +133,8 @@ def test_forecast_prints_the_projected_burn_and_balance(cli: Cli, history: Histo
     assert f"{Decimal(10_000) - history.expected:,.2f}" in row
     assert f"{2 * RATE:,.2f}" in row  # two VMs running today
     every = cli.ok("points forecast").stdout
-    assert history.world.prepaid in every and history.world.postpaid in every
+    assert history.world.prepaid in every
+    assert history.world.postpaid in every
 
 
 def test_forecast_of_an_unknown_program_is_one_red_line(cli: Cli, history: History) -> None:
@@ -160,7 +161,8 @@ def test_statement_writes_every_charge_as_csv_and_html(
         f"points statement --program {history.world.prepaid} --month {month} --format html"
     ).stdout
     assert page.startswith("<!doctype html>")
-    assert all(r["serial"] in page for r in rows) and "Closing balance" in page
+    assert all(r["serial"] in page for r in rows)
+    assert "Closing balance" in page
 
 
 def test_statement_output_without_a_file_format_is_one_red_line(

@@ -35,14 +35,17 @@ def test_create_prints_a_password_that_signs_in(cli: Cli, acme: World, live: Run
     username, password = credentials(result)
     assert username == "alice@acme.example"
     user = portal_users.sign_in(live, username, password, "127.0.0.1")
-    assert user.account_id == acme.member and user.organization_id is None
+    assert user.account_id == acme.member
+    assert user.organization_id is None
 
 
 def test_list_shows_users_without_passwords(cli: Cli, acme: World, engine: Engine) -> None:
     _, password = credentials(cli.ok("users create bob --permission admin --organization-id 1"))
     listed = cli("users list", env={"COLUMNS": "2000"})
     assert listed.exit_code == 0, listed.output
-    assert "bob" in listed.stdout and "ADMIN" in listed.stdout and "organisation 1" in listed.stdout
+    assert "bob" in listed.stdout
+    assert "ADMIN" in listed.stdout
+    assert "organisation 1" in listed.stdout
     assert password not in listed.stdout
     assert "1 portal user(s)." in listed.stdout
     with engine.connect() as conn:
@@ -58,7 +61,8 @@ def test_reset_gives_a_new_password_and_ends_sessions(cli: Cli, acme: World, liv
     )
     token, _ = sessions.start_session(live, portal_users.sign_in(live, "carol", old, "127.0.0.1"))
     username, new = credentials(cli.ok("users reset CAROL"))
-    assert username == "carol" and new != old
+    assert username == "carol"
+    assert new != old
     assert sessions.session_for(live, token) is None
     with pytest.raises(AuthenticationFailed):
         portal_users.sign_in(live, "carol", old, "127.0.0.1")

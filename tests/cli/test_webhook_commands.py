@@ -30,12 +30,14 @@ def test_a_webhook_is_added_with_its_secret_shown_once_and_listed_without_it(
         "--kind negative --kind ENDING"
     )
     secrets = re.findall(r"^Secret: (whsec_\S+)$", result.stdout, re.MULTILINE)
-    assert len(secrets) == 1 and "shown only this once" in " ".join(result.stderr.split())
+    assert len(secrets) == 1
+    assert "shown only this once" in " ".join(result.stderr.split())
     assert _targets(engine) == [
         ("WEBHOOK", "https://hooks.example.test/pf", True, "NEGATIVE,ENDING")
     ]
     listed = cli.ok("webhooks list").stdout
-    assert "https://hooks.example.test/pf" in listed and "NEGATIVE,ENDING" in listed
+    assert "https://hooks.example.test/pf" in listed
+    assert "NEGATIVE,ENDING" in listed
     assert secrets[0] not in listed
 
 
@@ -71,14 +73,17 @@ def test_deliveries_are_listed_and_redelivered(
     programs.adjust(live, OPERATOR, acme.prepaid, Decimal("-5"), "below zero")
     assert raise_due_alerts(live) == 1
     listed = cli.ok("webhooks deliveries").stdout
-    assert acme.prepaid in listed and "NEGATIVE" in listed and "PENDING" in listed
+    assert acme.prepaid in listed
+    assert "NEGATIVE" in listed
+    assert "PENDING" in listed
     with engine.begin() as conn:
         conn.execute(deliveries.update().values(state="FAILED", next_attempt_at=None))
     result = cli.ok("webhooks redeliver 1")
     assert "attempted again" in result.stdout
     with engine.connect() as conn:
         row = conn.execute(select(deliveries)).one()
-    assert row.state == "PENDING" and row.next_attempt_at is not None
+    assert row.state == "PENDING"
+    assert row.next_attempt_at is not None
     assert_one_red_line(cli("webhooks redeliver 42"), "not found")
 
 
@@ -90,11 +95,14 @@ def test_alerts_are_raised_listed_and_delivered_from_the_cli(
     assert cli.ok("alerts raise").stdout.strip() == "1 alert(s) raised."
     assert cli.ok("alerts raise").stdout.strip() == "0 alert(s) raised."
     listed = cli.ok("alerts list --open").stdout
-    assert acme.prepaid in listed and "NEGATIVE" in listed and "open" in listed
+    assert acme.prepaid in listed
+    assert "NEGATIVE" in listed
+    assert "open" in listed
     assert cli.ok("alerts deliver").stdout.strip() == "1 delivery attempt(s) made."
     with engine.connect() as conn:
         row = conn.execute(select(deliveries)).one()
-    assert row.attempts == 1 and row.state == "PENDING"
+    assert row.attempts == 1
+    assert row.state == "PENDING"
 
 
 def test_a_program_threshold_is_set_and_reset_from_the_cli(

@@ -263,12 +263,14 @@ def test_raising_the_serial_limit_moves_the_api_the_portal_and_the_rules_togethe
         "entitlements/hardware/create",
         {"configId": hw.id, "serialNumbers": [f"FGT60FTX{n:08d}" for n in range(151)]},
     )
-    assert too_many.json()["error"] is not None and "150" in too_many.json()["message"]
+    assert too_many.json()["error"] is not None
+    assert "150" in too_many.json()["message"]
     with httpx.Client(base_url=server.base_url, timeout=60) as http:
         portal = PortalForms(http, two.portal_user, two.portal_password)
         pasted = "\n".join(f"FGT60FTP{n:08d}" for n in range(150))
         page = portal.post("/create/hardware", {"config_id": str(hw.id), "serials": pasted})
-        assert "can be created at once" not in page.text and "Nothing was created" not in page.text
+        assert "can be created at once" not in page.text
+        assert "Nothing was created" not in page.text
         for serial in api_serials:
             flex.call("entitlements/stop", {"serialNumber": serial})
         # Removal (R41) follows the same setting in the rules, not a constant of 100.

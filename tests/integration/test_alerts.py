@@ -80,7 +80,8 @@ def test_low_balance_is_raised_once_however_often_evaluated(
     assert raise_due_alerts(rt) == 0
     assert stored(rt) == [(w.prepaid, "LOW_BALANCE", today.isoformat(), True)]
     raised = list_alerts(rt, OPERATOR)[0]
-    assert raised.figures["thresholdDays"] == "30" and "Low balance" in raised.message
+    assert raised.figures["thresholdDays"] == "30"
+    assert "Low balance" in raised.message
 
 
 def test_the_threshold_is_a_setting(rt: Runtime, clock: ManualClock) -> None:
@@ -177,7 +178,8 @@ def test_alerts_are_listed_in_scope_and_acknowledged(rt: Runtime, clock: ManualC
     assert [a.program_serial for a in seen] == [w.prepaid]
     assert list_alerts(rt, outsider) == []
     done = acknowledge(rt, member, seen[0].id)
-    assert done.acknowledged_by == "member" and done.acknowledged_at == rt.now()
+    assert done.acknowledged_by == "member"
+    assert done.acknowledged_at == rt.now()
 
 
 def test_a_program_may_have_its_own_low_balance_threshold(rt: Runtime, clock: ManualClock) -> None:

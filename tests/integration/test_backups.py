@@ -104,7 +104,8 @@ def test_a_restore_brings_back_every_table_row_for_row_after_the_data_was_damage
     for table in MUST_HAVE_ROWS:
         assert seeded[table.name], f"the seed left {table.name} empty"
     written = backups.create_backup(rt, tmp_path)
-    assert written.path.parent == tmp_path and written.path.name.endswith(".tar")
+    assert written.path.parent == tmp_path
+    assert written.path.name.endswith(".tar")
     assert written.manifest.backend == BACKEND.replace("postgres", "postgresql")
     counts = {t.name: t.rows for t in written.manifest.tables}
     assert all(counts[name] == len(rows) for name, rows in seeded.items())
@@ -115,7 +116,8 @@ def test_a_restore_brings_back_every_table_row_for_row_after_the_data_was_damage
 
     assert_same(seeded, snapshot(engine))
     assert done.manifest.revision == backups.head_revision()
-    assert not done.needs_upgrade and not done.secret_restored
+    assert not done.needs_upgrade
+    assert not done.secret_restored
 
 
 def test_a_backup_checks_out_without_touching_the_database(
@@ -170,9 +172,12 @@ def test_a_backup_taken_while_the_server_writes_is_one_consistent_instant(
             )
         ).one()
         ledger_rows = conn.execute(select(func.count()).select_from(point_ledger)).scalar_one()
-    assert count >= 20 and count % 2 == 0 and Decimal(total) == 0
+    assert count >= 20
+    assert count % 2 == 0
+    assert Decimal(total) == 0
     summary = read_manifest(path).table("point_ledger")
-    assert summary is not None and summary.rows == ledger_rows
+    assert summary is not None
+    assert summary.rows == ledger_rows
 
 
 def forged(path: Path, folder: Path, **changes: Any) -> Path:
@@ -328,7 +333,8 @@ def test_a_backup_with_its_secret_restores_the_secret_so_tokens_decrypt_again(
                 entitlements.c.token_enc.is_not(None)
             )
         ).first() or ("", None)
-    assert blob is not None and vault.decrypt(blob, serial) == rt.vault.decrypt(blob, serial)
+    assert blob is not None
+    assert vault.decrypt(blob, serial) == rt.vault.decrypt(blob, serial)
 
 
 def test_a_backup_with_its_secret_is_refused_where_another_secret_is_configured(

@@ -54,7 +54,8 @@ def test_prepaid_figures_match_the_ledger_and_the_consumption(
     h = build_history(rt, clock)
     yesterday = h.today - timedelta(days=1)
     p = card(dashboard(rt, OPERATOR), h.world.prepaid)
-    assert p.kind is ProgramKind.PREPAID and p.last_complete == yesterday
+    assert p.kind is ProgramKind.PREPAID
+    assert p.last_complete == yesterday
     everything = consumed(rt, h.world.prepaid, date(2000, 1, 1), yesterday)
     assert everything > 0
     assert p.balance == credited(rt, h.world.prepaid) - everything
@@ -63,7 +64,9 @@ def test_prepaid_figures_match_the_ledger_and_the_consumption(
     assert p.days_left == (p.balance / p.burn_per_day).quantize(Decimal("0.1"), ROUND_DOWN)
     month = consumed(rt, h.world.prepaid, h.today.replace(day=1), yesterday)
     assert p.month_to_date == month
-    assert p.alerts == [] and p.grace == "none" and not p.in_grace
+    assert p.alerts == []
+    assert p.grace == "none"
+    assert not p.in_grace
 
 
 def test_the_chart_holds_ninety_days_ending_yesterday(rt: Runtime, clock: ManualClock) -> None:
@@ -72,7 +75,8 @@ def test_the_chart_holds_ninety_days_ending_yesterday(rt: Runtime, clock: Manual
     p = card(dashboard(rt, OPERATOR), h.world.prepaid)
     days = [d for d, _ in p.daily]
     assert len(days) == CHART_DAYS
-    assert days[0] == yesterday - timedelta(days=CHART_DAYS - 1) and days[-1] == yesterday
+    assert days[0] == yesterday - timedelta(days=CHART_DAYS - 1)
+    assert days[-1] == yesterday
     assert days == sorted(set(days))
     assert p.chart_total == consumed(rt, h.world.prepaid, days[0], yesterday)
     for day, points in p.daily[-10:]:
@@ -86,7 +90,8 @@ def test_postpaid_shows_month_to_date_and_burn_but_no_balance(
     yesterday = h.today - timedelta(days=1)
     p = card(dashboard(rt, OPERATOR), h.world.postpaid)
     assert p.kind is ProgramKind.POSTPAID
-    assert p.balance is None and p.days_left is None
+    assert p.balance is None
+    assert p.days_left is None
     assert p.month_to_date == consumed(rt, h.world.postpaid, h.today.replace(day=1), yesterday)
     week = consumed(rt, h.world.postpaid, yesterday - timedelta(days=6), yesterday)
     assert p.burn_per_day == (week / 7).quantize(CENT) > 0
@@ -123,11 +128,14 @@ def test_low_and_negative_balances_raise_alerts(rt: Runtime, clock: ManualClock)
     burn = card(dashboard(rt, OPERATOR), h.world.prepaid).burn_per_day
     leave_days_of_points(rt, h.world.prepaid, 12, burn)
     p = card(dashboard(rt, OPERATOR), h.world.prepaid)
-    assert p.days_left is not None and Decimal(11) <= p.days_left <= Decimal(12)
+    assert p.days_left is not None
+    assert Decimal(11) <= p.days_left <= Decimal(12)
     assert [a.kind for a in p.alerts] == [AlertKind.LOW_BALANCE]
     leave_days_of_points(rt, h.world.prepaid, -3, burn)
     p = card(dashboard(rt, OPERATOR), h.world.prepaid)
-    assert p.balance is not None and p.balance < 0 and p.days_left == Decimal("0.0")
+    assert p.balance is not None
+    assert p.balance < 0
+    assert p.days_left == Decimal("0.0")
     assert [a.kind for a in p.alerts] == [AlertKind.NEGATIVE]
 
 
@@ -141,5 +149,9 @@ def test_a_program_ending_soon_is_announced(rt: Runtime, clock: ManualClock) -> 
 def test_a_new_program_without_charged_days_shows_zeros(rt: Runtime) -> None:
     w = world(rt, start=date(2026, 3, 2), end=date(2027, 3, 2))
     p = card(dashboard(rt, OPERATOR), w.prepaid)
-    assert p.last_complete is None and p.burn_per_day == 0 and p.days_left is None
-    assert p.balance == 0 and p.chart_total == 0 and len(p.daily) == CHART_DAYS
+    assert p.last_complete is None
+    assert p.burn_per_day == 0
+    assert p.days_left is None
+    assert p.balance == 0
+    assert p.chart_total == 0
+    assert len(p.daily) == CHART_DAYS

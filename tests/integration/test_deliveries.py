@@ -124,7 +124,8 @@ def webhook(rt: Runtime, w: World, receiver: Receiver, *kinds: AlertKind) -> int
     target, secret = add_target(
         rt, OPERATOR, channel=WEBHOOK, address=receiver.url, account_id=w.root, kinds=kinds
     )
-    assert secret is not None and secret.startswith("whsec_")
+    assert secret is not None
+    assert secret.startswith("whsec_")
     receiver.secret = secret
     return target.id
 
@@ -138,7 +139,8 @@ def test_a_webhook_is_retried_with_backoff_after_a_500_then_delivered(
     receiver.answers = [500]
     assert deliver_due(rt) == 1
     (first,) = list_deliveries(rt, OPERATOR)
-    assert first.state == "PENDING" and first.attempts == 1
+    assert first.state == "PENDING"
+    assert first.attempts == 1
     assert first.next_attempt_at == rt.now() + timedelta(minutes=1)
     assert deliver_due(rt) == 0  # not due yet
     clock.advance(timedelta(seconds=59))
@@ -146,16 +148,20 @@ def test_a_webhook_is_retried_with_backoff_after_a_500_then_delivered(
     clock.advance(timedelta(seconds=1))
     assert deliver_due(rt) == 1
     (done,) = list_deliveries(rt, OPERATOR)
-    assert done.state == "DELIVERED" and done.attempts == 2
+    assert done.state == "DELIVERED"
+    assert done.attempts == 2
     assert [(a.ok, a.status_code, a.response_excerpt) for a in done.log] == [
         (False, 500, "boom"),
         (True, 200, "thanks"),
     ]
-    assert len(receiver.received) == 2 and all(good for _, _, good in receiver.received)
+    assert len(receiver.received) == 2
+    assert all(good for _, _, good in receiver.received)
     headers, body, _ = receiver.received[1]
     event = json.loads(body)
-    assert event["kind"] == "NEGATIVE" and event["programSerial"] == w.prepaid
-    assert event["accountId"] == w.root and event["figures"]["balance"] == "-5.00"
+    assert event["kind"] == "NEGATIVE"
+    assert event["programSerial"] == w.prepaid
+    assert event["accountId"] == w.root
+    assert event["figures"]["balance"] == "-5.00"
     assert headers["X-Pointflex-Event-Id"] == event["eventId"] == done.alert.event_id
     assert receiver.received[0][1] == body  # a retry sends the very same event
 
@@ -174,11 +180,14 @@ def test_a_delivery_is_given_up_after_the_last_attempt_and_can_be_redelivered(
     clock.advance(timedelta(days=1))
     assert deliver_due(rt) == 0
     (failed,) = list_deliveries(rt, OPERATOR)
-    assert failed.state == "FAILED" and [a.status_code for a in failed.log] == [503] * 3
+    assert failed.state == "FAILED"
+    assert [a.status_code for a in failed.log] == [503] * 3
     redeliver(rt, OPERATOR, failed.id)
     assert deliver_due(rt) == 1
     (again,) = list_deliveries(rt, OPERATOR)
-    assert again.state == "DELIVERED" and again.attempts == 4 and len(receiver.received) == 4
+    assert again.state == "DELIVERED"
+    assert again.attempts == 4
+    assert len(receiver.received) == 4
 
 
 def test_only_matching_kinds_and_organisations_get_a_delivery(
@@ -216,7 +225,8 @@ def test_an_unreachable_endpoint_logs_the_error(rt: Runtime, clock: ManualClock)
     raise_due_alerts(rt)
     assert deliver_due(rt) == 1
     (pending,) = list_deliveries(rt, OPERATOR)
-    assert pending.state == "PENDING" and pending.log[0].status_code is None
+    assert pending.state == "PENDING"
+    assert pending.log[0].status_code is None
     assert "ConnectError" in pending.log[0].error
 
 
@@ -244,7 +254,8 @@ def test_an_alert_is_e_mailed_to_each_recipient(rt: Runtime, mailbox: Mailbox) -
     assert message["From"] == "alerts@pointflex.test"
     body = message.get_payload(decode=True)
     assert isinstance(body, bytes)
-    assert b"Negative balance: -5.00 points" in body and w.prepaid.encode() in body
+    assert b"Negative balance: -5.00 points" in body
+    assert w.prepaid.encode() in body
     assert {d.state for d in list_deliveries(rt, OPERATOR)} == {"DELIVERED"}
 
 
@@ -274,7 +285,8 @@ def test_two_runners_at_once_send_each_delivery_once(rt: Runtime, receiver: Rece
         t.join(timeout=60)
     assert sum(counts) == 4
     events = [json.loads(body)["eventId"] for _, body, _ in receiver.received]
-    assert len(events) == 4 and len(set(events)) == 4
+    assert len(events) == 4
+    assert len(set(events)) == 4
     with read(rt) as conn:
         attempts = conn.execute(select(func.sum(deliveries.c.attempts))).scalar_one()
     assert attempts == 4

@@ -25,7 +25,8 @@ def test_new_vm_entitlement_is_pending_with_an_unused_token(rt: Runtime) -> None
     (record,) = creation.create_vm(rt, OPERATOR, config_id=cfg.id)
     assert record.status is Status.PENDING
     assert record.token_status == "NOTUSED"
-    assert record.token is not None and len(record.token) == 20
+    assert record.token is not None
+    assert len(record.token) == 20
     assert record.serial.startswith("FGVMMLTM26")
 
 
@@ -42,7 +43,8 @@ def test_stop_then_stop_again_is_refused_with_already_in_state(rt: Runtime) -> N
     cfg = config(rt, w.prepaid)
     (record,) = creation.create_vm(rt, OPERATOR, config_id=cfg.id, skip_pending=True)
     (outcome,) = changes.stop(rt, OPERATOR, [record.serial])
-    assert outcome.ok and outcome.entitlement is not None
+    assert outcome.ok
+    assert outcome.entitlement is not None
     assert outcome.entitlement.status is Status.STOPPED
     (again,) = changes.stop(rt, OPERATOR, [record.serial])
     assert isinstance(again.error, AlreadyInState)
@@ -56,7 +58,8 @@ def test_reactivate_pending_makes_it_active_charged_from_today_with_its_token_un
     (record,) = creation.create_vm(rt, OPERATOR, config_id=cfg.id)
     clock.advance(timedelta(days=2))
     (outcome,) = changes.reactivate(rt, OPERATOR, [record.serial])
-    assert outcome.error is None and outcome.entitlement is not None
+    assert outcome.error is None
+    assert outcome.entitlement is not None
     assert outcome.entitlement.status is Status.ACTIVE
     assert outcome.entitlement.token_status == "NOTUSED"  # a VM can still redeem it
     with rt.engine.connect() as conn:
@@ -94,7 +97,8 @@ def test_token_redemption_activates_pending_and_marks_token_used(rt: Runtime) ->
     (record,) = creation.create_vm(rt, OPERATOR, config_id=cfg.id)
     assert record.token is not None
     used = mark_token_used(rt, record.token)
-    assert used.status is Status.ACTIVE and used.token_status == "USED"
+    assert used.status is Status.ACTIVE
+    assert used.token_status == "USED"
     with pytest.raises(InvalidState):
         mark_token_used(rt, record.token)
 

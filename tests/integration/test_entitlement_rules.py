@@ -223,7 +223,8 @@ def test_reactivation_can_choose_a_user_defined_end_R48(rt: Runtime) -> None:
     changes.stop(rt, OPERATOR, [vm.serial])
     end = day_start(date(2026, 6, 1), LA)
     (outcome,) = changes.reactivate(rt, OPERATOR, [vm.serial], RequestedEnd.at(end))
-    assert outcome.ok and outcome.entitlement is not None
+    assert outcome.ok
+    assert outcome.entitlement is not None
     assert outcome.entitlement.status is Status.ACTIVE
     assert outcome.entitlement.end_at == end
     assert outcome.entitlement.termination_mode.value == "USER_DEFINED"
@@ -250,7 +251,8 @@ def test_serials_are_matched_whatever_their_case(rt: Runtime) -> None:
     w = world(rt)
     (vm,) = creation.create_vm(rt, OPERATOR, config_id=config(rt, w.prepaid).id, skip_pending=True)
     (outcome,) = changes.stop(rt, OPERATOR, [f" {vm.serial.lower()} "])
-    assert outcome.ok and outcome.serial == vm.serial
+    assert outcome.ok
+    assert outcome.serial == vm.serial
 
 
 def test_accruing_an_unknown_program_is_not_found(rt: Runtime) -> None:

@@ -205,7 +205,8 @@ def test_statuses_tokens_and_dates_are_as_shown_to_users(rt: Runtime, clock: Man
     assert rows[a.expired]["End Date"] == "2026-03-20 00:00:00"
     assert rows[a.grace]["End Date"] == "2026-04-01 00:00:00"
     assert rows[a.grace]["Termination Mode"] == "FOLLOW_PROGRAM"
-    assert rows[a.hardware]["Token"] is None and rows[a.hardware]["Token Status"] is None
+    assert rows[a.hardware]["Token"] is None
+    assert rows[a.hardware]["Token Status"] is None
     assert rows[a.grace]["Product Type"] == "FortiGate-VM Service Bundle"
 
 
@@ -255,7 +256,8 @@ def test_csv_is_rfc4180_utf8_with_crlf_rows(rt: Runtime, clock: ManualClock) -> 
     a = assets(rt, clock)
     data = export(rt, ExportFormat.CSV, EntitlementFilter(serials=(a.messy, a.grace)))
     assert data.startswith(b"Serial Number,Product Type,Configuration,Configuration ID,")
-    assert data.endswith(b"\r\n") and data.count(b"\r\n") == 3
+    assert data.endswith(b"\r\n")
+    assert data.count(b"\r\n") == 3
     assert '"rack 4, ""north""\nsecond line — café ✓"'.encode() in data
     rows = parse(ExportFormat.CSV, data)
     assert rows[1]["Description"] == 'rack 4, "north"\nsecond line — café ✓'
@@ -309,8 +311,10 @@ def test_xlsx_has_a_styled_frozen_header_and_number_ids(rt: Runtime, clock: Manu
     book = openpyxl.load_workbook(io.BytesIO(export(rt, ExportFormat.XLSX)))
     sheet = book.active
     assert sheet.freeze_panes == "A2"
-    assert sheet["A1"].font.bold and sheet.column_dimensions["E"].width > 30
-    assert isinstance(sheet["D2"].value, int) and isinstance(sheet["M2"].value, int)
+    assert sheet["A1"].font.bold
+    assert sheet.column_dimensions["E"].width > 30
+    assert isinstance(sheet["D2"].value, int)
+    assert isinstance(sheet["M2"].value, int)
     assert sheet.auto_filter.ref is not None
 
 
@@ -446,9 +450,9 @@ def test_packed_decryption_of_any_token_length_equals_the_vault(
 
 
 def test_packed_decryption_refuses_what_is_not_sealed_tokens() -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="not sealed tokens of 48 bytes each"):
         BATCH.decrypt_packed(b"x" * 47, 48)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="not sealed tokens of 20 bytes each"):
         BATCH.decrypt_packed(b"x" * 20, 20)
 
 
@@ -523,7 +527,8 @@ def test_exports_stream_with_flat_memory(rt: Runtime) -> None:
     assert (xlsx_small[0], xlsx_large[0]) == (1000, 20_000)
     assert (csv_small[0], csv_large[0]) == (20_000, 200_000)
     assert csv_large[1] > 30 * 2**20  # the data is far larger than the memory allowed below
-    assert csv_large[2] < 16 * 2**20 and xlsx_large[2] < 16 * 2**20
+    assert csv_large[2] < 16 * 2**20
+    assert xlsx_large[2] < 16 * 2**20
     # Ten or twenty times the rows, about the same peak: memory does not grow with rows.
     assert csv_large[2] < 1.5 * csv_small[2] + 2**20, (csv_small, csv_large)
     assert xlsx_large[2] < 1.5 * xlsx_small[2] + 2**20, (xlsx_small, xlsx_large)

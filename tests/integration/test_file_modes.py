@@ -26,7 +26,8 @@ def test_a_new_sqlite_database_and_its_wal_are_created_0600(tmp_path: Path) -> N
             conn.execute(text("INSERT INTO t VALUES (1)"))
         assert mode(database) == 0o600
         wal = tmp_path / "pointflex.db-wal"
-        assert wal.exists() and mode(wal) == 0o600
+        assert wal.exists()
+        assert mode(wal) == 0o600
         engine.dispose()
     finally:
         os.umask(old_umask)

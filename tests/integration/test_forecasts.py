@@ -80,7 +80,9 @@ def test_prepaid_forecast_follows_the_end_date_and_runs_out_on_the_computed_day(
     programs.adjust(rt, OPERATOR, serial, Decimal("-9800"), "leave a few days of points")
     balance = 10_000 - 9800 - charged  # 142.49
     f = forecast(rt, OPERATOR, serial)
-    assert f.balance == balance and f.today == TODAY and f.charged == 3
+    assert f.balance == balance
+    assert f.today == TODAY
+    assert f.charged == 3
     assert f.burn_today == 3 * RATE
     assert f.projection.observed_burn == (charged / 7).quantize(Decimal("0.01"))
     # 19.17 a day until 19 March: 7 whole days (134.19), then 8.30 of the eighth.
@@ -93,9 +95,11 @@ def test_prepaid_forecast_follows_the_end_date_and_runs_out_on_the_computed_day(
 
 def test_a_balance_that_lasts_has_no_zero_date_and_no_shortfall(rt: Runtime, setup: Setup) -> None:
     f = forecast(rt, OPERATOR, setup.world.prepaid)
-    assert f.zero_date is None and f.days_left is None
+    assert f.zero_date is None
+    assert f.days_left is None
     assert f.shortfall == Decimal("0.00")
-    assert f.projection.walk_end == END and not f.projection.capped
+    assert f.projection.walk_end == END
+    assert not f.projection.capped
 
 
 def price_file(folder: Path, effective: date, per_cpu: str) -> Path:
@@ -155,12 +159,15 @@ def test_scheduled_hardware_activations_cost_from_their_start_date(
     base = 3 * RATE * (STOP - TODAY).days + 2 * RATE * (END - STOP).days
     assert f.projection.to_end == base + 2 * hw_rate * (stop - start).days
     by_day = {s.first: s.per_day for s in f.projection.segments}
-    assert by_day[start] == 2 * RATE + 2 * hw_rate and by_day[stop] == 2 * RATE
+    assert by_day[start] == 2 * RATE + 2 * hw_rate
+    assert by_day[stop] == 2 * RATE
 
 
 def test_postpaid_projects_the_month_and_the_term(rt: Runtime, setup: Setup) -> None:
     f = forecast(rt, OPERATOR, setup.world.postpaid)
-    assert f.kind is ProgramKind.POSTPAID and f.balance is None and f.zero_date is None
+    assert f.kind is ProgramKind.POSTPAID
+    assert f.balance is None
+    assert f.zero_date is None
     assert f.month_to_date == 2 * RATE * 3
     rest = 2 * RATE * (date(2026, 4, 1) - TODAY).days
     assert f.projection.to_month_end == rest

@@ -61,7 +61,9 @@ def recorded_runs(rt: Runtime) -> list[tuple[str, bool, str]]:
 def test_a_job_runs_once_and_is_recorded_with_its_holder(rt: Runtime) -> None:
     body = Counting()
     result = run_job(rt, counting_job(body), "node-a:1")
-    assert result is not None and result.ok and result.detail == "run 1"
+    assert result is not None
+    assert result.ok
+    assert result.detail == "run 1"
     assert body.runs == 1
     assert recorded_runs(rt) == [("node-a:1", True, "run 1")]
 
@@ -217,7 +219,8 @@ def test_status_names_each_job_its_last_run_and_next_due_time(
     found = {s.job: s for s in job_statuses(rt)}
     assert set(found) == {"expiry", "accrual", "scheduled-hardware", "alerts", "deliveries"}
     expiry = found["expiry"]
-    assert expiry.last_ok is True and expiry.running_on == ""
+    assert expiry.last_ok is True
+    assert expiry.running_on == ""
     assert expiry.next_due == clock.now() + job_named("expiry").every
     assert found["accrual"].last_started is None
 

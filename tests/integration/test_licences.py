@@ -91,10 +91,12 @@ def test_activation_turns_pending_active_marks_the_token_used_and_signs_a_licenc
     assert record.token is not None
     payload = activate(rt, record.token)
     after = stored(rt, record.serial)
-    assert after.status is Status.ACTIVE and after.token_status == "USED"  # R26
+    assert after.status is Status.ACTIVE
+    assert after.token_status == "USED"
     assert payload["serialNumber"] == record.serial
     assert payload["accountId"] == record.account_id
-    assert payload["instanceId"] == ME and payload["licenceId"].startswith("lic_")
+    assert payload["instanceId"] == ME
+    assert payload["licenceId"].startswith("lic_")
     assert payload["productType"] == {"id": 1, "name": rt.catalog.product(1).name}
     assert payload["sizing"]["vcpus"] == 2
     assert {"id": 2, "name": "SERVICEPACK", "value": "ENT"} in payload["sizing"]["parameters"]
@@ -109,7 +111,8 @@ def test_activating_a_skip_pending_entitlement_keeps_it_active_and_uses_the_toke
     rt: Runtime,
 ) -> None:
     record = vm(rt, skip_pending=True)
-    assert record.token is not None and record.status is Status.ACTIVE
+    assert record.token is not None
+    assert record.status is Status.ACTIVE
     activate(rt, record.token)
     assert stored(rt, record.serial).token_status == "USED"
 
@@ -283,7 +286,8 @@ def test_an_unknown_licence_or_a_licence_of_another_serial_is_unknown(rt: Runtim
     payload = activate(rt, record.token)
     assert check(rt, {**payload, "licenceId": "lic_" + "0" * 32})["verdict"] == "UNKNOWN"
     answer = check(rt, {**payload, "serialNumber": "FGVMMLTM26999999"})
-    assert answer["verdict"] == "UNKNOWN" and "sizing" not in answer
+    assert answer["verdict"] == "UNKNOWN"
+    assert "sizing" not in answer
     assert answer["expiresAt"] is None
 
 
@@ -292,7 +296,8 @@ def test_another_instance_validating_a_licence_is_a_duplicate(rt: Runtime) -> No
     assert record.token is not None
     payload = activate(rt, record.token)
     answer = check(rt, payload, OTHER)
-    assert answer["verdict"] == "DUPLICATE" and answer["instanceId"] == OTHER
+    assert answer["verdict"] == "DUPLICATE"
+    assert answer["instanceId"] == OTHER
     assert "sizing" not in answer
 
 
@@ -357,7 +362,8 @@ def test_a_valid_answer_carries_the_current_configuration_and_its_vcpus(rt: Runt
     four = [{"id": 1, "value": "4"}, {"id": 2, "value": "ENT"}]
     configs.update_config(rt, OPERATOR, record.config_id, parameters=four)
     answer = check(rt, payload)
-    assert answer["verdict"] == "VALID" and answer["reason"] is None
+    assert answer["verdict"] == "VALID"
+    assert answer["reason"] is None
     assert answer["sizing"]["vcpus"] == 4
     wire = rt.catalog.to_wire(1, configs.get_config(rt, OPERATOR, record.config_id).values)
     assert answer["sizing"]["parameters"] == wire
@@ -450,7 +456,8 @@ def test_every_activation_and_validation_is_audited(rt: Runtime) -> None:
         "licence.validate",
         "licence.activate_refused",
     ]
-    assert rows[0].actor == f"instance:{ME}" and rows[0].account_id == record.account_id
+    assert rows[0].actor == f"instance:{ME}"
+    assert rows[0].account_id == record.account_id
     assert [r.after["verdict"] for r in rows[2:4]] == ["VALID", "DUPLICATE"]
 
 
@@ -536,7 +543,8 @@ def test_key_rotation_keeps_old_licences_verifiable_and_signs_new_answers_with_t
     assert answer["kid"] == created.kid != old_kid
     assert verify_answer(answer, keys, nonce=nonce())["verdict"] == "VALID"
     listed = {k.kid: k.retired_at for k in keyring(rt).public_keys()}
-    assert listed[old_kid] is not None and listed[created.kid] is None
+    assert listed[old_kid] is not None
+    assert listed[created.kid] is None
 
 
 def test_a_rotation_by_another_process_is_picked_up_after_the_cache_time(
@@ -561,7 +569,8 @@ def test_the_private_key_is_stored_only_encrypted_under_the_master_secret(
     raw = key.private.private_bytes_raw()
     with read(rt) as conn:
         row = conn.execute(select(signing_keys)).one()
-    assert raw not in bytes(row.private_key_enc) and raw not in bytes(row.public_key)
+    assert raw not in bytes(row.private_key_enc)
+    assert raw not in bytes(row.public_key)
     stranger = build_runtime(
         settings.model_copy(update={"secret_key": "another-secret-" + "y" * 32}),
         clock=clock,

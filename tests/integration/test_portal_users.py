@@ -67,7 +67,8 @@ def test_passwords_are_stored_as_argon2_hashes_only(rt: Runtime) -> None:
     )
     with read(rt) as conn:
         stored = conn.execute(select(PU.c.password_hash)).scalar_one()
-    assert stored.startswith("$argon2id$") and password not in stored
+    assert stored.startswith("$argon2id$")
+    assert password not in stored
     assert len(password) >= 32
 
 
@@ -176,8 +177,10 @@ def test_a_session_lives_until_idle_for_too_long(rt: Runtime, clock: ManualClock
     )
     token, session = sessions.start_session(rt, user)
     found = sessions.session_for(rt, token)
-    assert found is not None and found.session.csrf_token == session.csrf_token
-    assert found.actor.account_ids == frozenset({w.root}) and found.actor.can_write
+    assert found is not None
+    assert found.session.csrf_token == session.csrf_token
+    assert found.actor.account_ids == frozenset({w.root})
+    assert found.actor.can_write
     idle = rt.settings.portal_session_idle_seconds
     clock.advance(timedelta(seconds=idle - 1))
     assert sessions.session_for(rt, token) is not None  # used: the idle clock restarts
@@ -256,7 +259,8 @@ def test_sessions_are_stored_as_hashes_and_old_ones_are_purged(
     sessions.start_session(rt, user)
     with read(rt) as conn:
         ids = set(conn.execute(select(portal_sessions.c.id)).scalars())
-    assert session.id not in ids and len(ids) == 1
+    assert session.id not in ids
+    assert len(ids) == 1
 
 
 def test_changing_ones_own_password_checks_the_current_one_and_ends_other_sessions(

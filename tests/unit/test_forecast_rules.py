@@ -5,12 +5,16 @@ from __future__ import annotations
 from datetime import date, timedelta
 from decimal import Decimal
 
+import pytest
+
 from pointflex.domain.forecast import (
     Group,
     RateSchedule,
     Segment,
     Situation,
+    cost_between,
     project,
+    run_out,
     segments,
 )
 from pointflex.domain.programs import ProgramKind
@@ -147,3 +151,85 @@ def test_segments_are_few_however_long_the_walk() -> None:
     found = segments(situation(groups, end=date(2029, 1, 1)))
     assert len(found) == 5  # four stops, then nothing running
     assert found[-1].per_day == Decimal("0")
+
+
+def test_a_rate_schedule_needs_at_least_one_rate() -> None:
+    with pytest.raises(ValueError, match="at least one rate"):
+        RateSchedule.of([])
+
+
+def test_a_rate_schedule_is_ordered_and_its_first_rate_covers_earlier_days() -> None:
+    later, earlier = date(2026, 6, 1), date(2026, 4, 1)
+    rates = RateSchedule.of([(later, Decimal("8.00")), (earlier, Decimal("7.00"))])
+    assert rates.starts == (earlier, later)
+    assert rates.on(date(2026, 1, 1)) == Decimal("7.00")
+    assert rates.on(earlier) == Decimal("7.00")
+    assert rates.on(later) == Decimal("8.00")
+
+
+def test_a_segment_costs_only_its_days_before_the_given_day() -> None:
+    seg = Segment(TODAY, TODAY + timedelta(days=10), Decimal("2.50"))
+    assert seg.days == 10
+    assert seg.cost_until(TODAY - timedelta(days=3)) == Decimal("0")  # before it starts
+    assert seg.cost_until(TODAY + timedelta(days=4)) == Decimal("2.50") * 4
+    assert seg.cost_until(TODAY + timedelta(days=40)) == Decimal("2.50") * 10  # past its stop
+
+
+def test_a_program_that_has_ended_projects_nothing() -> None:
+    ended = situation([Group(A, 3, TODAY)], end=TODAY)
+    assert segments(ended) == []
+    found = project(ended)
+    assert found.segments == ()
+    assert found.burn_today == Decimal("0.00")
+    assert found.to_end == Decimal("0.00")
+    assert found.to_month_end == Decimal("0.00")
+    # Nothing left to charge: the balance never runs out and nothing is missing.
+    assert found.zero_date is None
+    assert found.days_left is None
+    assert found.shortfall == Decimal("0.00")
+
+
+def test_nothing_runs_out_before_the_first_segment() -> None:
+    assert run_out(Decimal("10.00"), []) is None
+    assert run_out(Decimal("-1.00"), []) is None
+
+
+def test_a_change_that_leaves_the_daily_cost_unchanged_does_not_split_the_segment() -> None:
+    # One entitlement ends the day another of the same configuration starts.
+    swap = TODAY + timedelta(days=7)
+    found = segments(situation([Group(A, 1, TODAY, swap), Group(A, 1, swap)]))
+    assert found == [Segment(TODAY, END, Decimal("6.39"))]
+
+
+def test_a_price_change_of_a_configuration_not_yet_running_does_not_split_the_segment() -> None:
+    effective, start = TODAY + timedelta(days=3), TODAY + timedelta(days=10)
+    rates = {
+        A: FLAT[A],
+        B: RateSchedule.of([(date.min, Decimal("12.91")), (effective, Decimal("14.00"))]),
+    }
+    found = segments(situation([Group(A, 1, TODAY), Group(B, 1, start)], rates=rates))
+    assert found == [
+        Segment(TODAY, start, Decimal("6.39")),
+        Segment(start, END, Decimal("6.39") + Decimal("14.00")),
+    ]
+
+
+def test_the_month_projection_leaves_out_what_starts_after_the_month() -> None:
+    start = date(2026, 4, 15)
+    found = project(situation([Group(A, 1, TODAY), Group(B, 1, start)]))
+    assert found.to_month_end == Decimal("6.39") * 22  # 10 to 31 March
+    assert (
+        found.to_end == Decimal("6.39") * (END - TODAY).days + Decimal("12.91") * (END - start).days
+    )
+
+
+def test_the_cost_between_two_days_counts_only_the_segments_inside() -> None:
+    found = [
+        Segment(TODAY, TODAY + timedelta(days=5), Decimal("1.00")),
+        Segment(TODAY + timedelta(days=5), TODAY + timedelta(days=10), Decimal("3.00")),
+    ]
+    assert cost_between(found, TODAY, TODAY + timedelta(days=5)) == Decimal("5.00")
+    assert cost_between(found, TODAY + timedelta(days=4), TODAY + timedelta(days=6)) == Decimal(
+        "4.00"
+    )
+    assert cost_between(found, TODAY + timedelta(days=10), TODAY + timedelta(days=20)) == 0

@@ -20,6 +20,7 @@ from pointflex.domain.programs import (
     ROLLOVER_LATE_DAY,
     SERIAL_PREFIX,
     GraceState,
+    Program,
     ProgramKind,
     anniversaries,
     check_pack_size,
@@ -409,3 +410,37 @@ def test_rollover_forfeit_is_between_zero_and_half_the_balance_R9(
         assert balance - forfeit >= min(balance, late)
         # and at least half of the rest
         assert forfeit <= (balance - min(balance, late)) / 2
+
+
+def stored_program(negative_since: date | None) -> Program:
+    return Program(
+        serial="ELAVMR0000000001",
+        account_id=1,
+        kind=ProgramKind.PREPAID,
+        start_date=date(2026, 3, 2),
+        end_date=date(2027, 3, 2),
+        timezone=PACIFIC,
+        has_support_coverage=False,
+        negative_since=negative_since,
+    )
+
+
+def test_a_stored_program_ends_at_midnight_of_its_end_date_in_its_zone() -> None:
+    assert stored_program(None).end_at == datetime(2027, 3, 2, 8, tzinfo=UTC)  # 00:00 PST
+
+
+def test_a_stored_program_counts_its_negative_grace_in_its_own_days() -> None:
+    program = stored_program(date(2026, 5, 1))
+    # Day 90 begins at 00:00 Pacific on 30 July; 05:00 UTC is still 29 July there.
+    before = program.grace(datetime(2026, 7, 30, 5, tzinfo=UTC), NEGATIVE_GRACE)
+    assert before == GraceState(negative=True, program_expired=False, suspended=False)
+    after = program.grace(datetime(2026, 7, 30, 8, tzinfo=UTC), NEGATIVE_GRACE)
+    assert after == GraceState(negative=True, program_expired=False, suspended=True)
+
+
+def test_a_stored_program_is_expired_from_its_end_instant() -> None:
+    program = stored_program(None)
+    assert not program.grace(program.end_at - timedelta(seconds=1), NEGATIVE_GRACE).in_grace
+    assert program.grace(program.end_at, NEGATIVE_GRACE) == GraceState(
+        negative=False, program_expired=True, suspended=False
+    )

@@ -49,7 +49,8 @@ def test_the_alerts_page_lists_a_raised_alert_and_acknowledges_it(
     expect(row.locator("[data-status]")).to_contain_text("acknowledged by")
     with read(rt) as conn:
         (stored,) = conn.execute(select(alerts)).all()
-    assert stored.acknowledged_by is not None and stored.acknowledged_at is not None
+    assert stored.acknowledged_by is not None
+    assert stored.acknowledged_at is not None
 
 
 def test_an_admin_registers_a_webhook_and_redelivers_from_the_log(
@@ -86,8 +87,10 @@ def test_an_admin_registers_a_webhook_and_redelivers_from_the_log(
         "http://127.0.0.1:9/hook",
         "NEGATIVE",
     )
-    assert delivery.state == "PENDING" and delivery.next_attempt_at == rt.now()
-    assert "webhook.add" in actions and "delivery.redeliver" in actions
+    assert delivery.state == "PENDING"
+    assert delivery.next_attempt_at == rt.now()
+    assert "webhook.add" in actions
+    assert "delivery.redeliver" in actions
 
 
 def test_a_bad_url_is_refused_in_the_form(page: Page, rt: Runtime, signed_in: SignIn) -> None:
@@ -108,7 +111,8 @@ def test_notifications_are_for_admins_only(
     w = world(rt)
     signed_in(page, Permission.READWRITE, account_id=w.root)
     answer = page.goto("/notifications")
-    assert answer is not None and answer.status == 403
+    assert answer is not None
+    assert answer.status == 403
 
 
 def test_an_admin_sets_a_program_low_balance_threshold(

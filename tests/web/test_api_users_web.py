@@ -98,7 +98,8 @@ def test_read_write_users_get_403(
     signed_in(page, Permission.READWRITE, account_id=w.root)
     expect(page.locator("nav[aria-label=Main]")).not_to_contain_text("API users")
     answer = page.goto("/api-users")
-    assert answer is not None and answer.status == 403
+    assert answer is not None
+    assert answer.status == 403
     expect(page.locator("h1")).not_to_have_text("API users")
     with read(rt) as conn:
         assert conn.execute(select(api_users)).all() == []

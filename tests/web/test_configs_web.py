@@ -75,7 +75,8 @@ def test_create_a_fortigate_vm_configuration_from_the_generated_form(
     choose_fortigate_vm(page)
 
     cpus = page.get_by_label("Number of CPUs")
-    assert cpus.get_attribute("min") == "1" and cpus.get_attribute("max") == "96"
+    assert cpus.get_attribute("min") == "1"
+    assert cpus.get_attribute("max") == "96"
     expect(page.locator("#p1-help")).to_contain_text("A whole number from 1 to 96")
     expect(page.locator("#p10-help")).to_contain_text(
         "The maximum depends on Number of CPUs: 10 from 1, 25 from 2, 50 from 4, 500 from 8."
@@ -184,7 +185,8 @@ def test_edit_warns_with_the_count_and_saves(
     expect(page.locator("#flash")).to_contain_text("Configuration fgt-4 saved.")
     after = stored(rt, made.id)
     assert after.name == "fgt-4"
-    assert after.parameters["1"] == "4" and after.parameters["2"] == "ENT"
+    assert after.parameters["1"] == "4"
+    assert after.parameters["2"] == "ENT"
     with read(rt) as conn:
         versions = conn.execute(
             select(func.count()).where(config_versions.c.config_id == made.id)

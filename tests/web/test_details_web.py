@@ -370,7 +370,8 @@ def test_unknown_serial_is_not_found(
     console_errors.allow("status of 404")
     signed_in(page, organization_id=setup.organization_id)
     answer = page.goto("/assets/FGVMNOSUCH0000")
-    assert answer is not None and answer.status == 404
+    assert answer is not None
+    assert answer.status == 404
 
 
 def test_pending_vm_stop_and_end_date_change(

@@ -146,7 +146,8 @@ def test_the_cookie_is_secure_when_the_setting_says_so(rt: Runtime, base_url: st
     session_cookie = next(
         v for k, v in reply.headers.multi_items() if k == "set-cookie" and "pointflex_session" in v
     )
-    assert "; Secure" in session_cookie and "HttpOnly" in session_cookie
+    assert "; Secure" in session_cookie
+    assert "HttpOnly" in session_cookie
 
 
 def test_a_forged_post_without_the_token_is_refused(rt: Runtime, base_url: str) -> None:
@@ -157,10 +158,12 @@ def test_a_forged_post_without_the_token_is_refused(rt: Runtime, base_url: str) 
             refused = http.post("/logout", data=forged)
             assert refused.status_code == 403, forged
             assert "did not come from this site" in refused.text
-            assert "<h1" in refused.text and "Not allowed" in refused.text
+            assert "<h1" in refused.text
+            assert "Not allowed" in refused.text
         refused = http.post("/logout", headers={"X-CSRF-Token": "guessed"})
         assert refused.status_code == 403
-        assert sessions_open(rt) == 1 and http.get("/").status_code == 200
+        assert sessions_open(rt) == 1
+        assert http.get("/").status_code == 200
         by_header = http.post("/logout", headers={"X-CSRF-Token": token})
         assert by_header.status_code == 303
         assert sessions_open(rt) == 0
@@ -245,7 +248,8 @@ def test_a_missing_page_is_a_portal_page(
     console_errors.allow("status of 404")
     signed_in(page)
     reply = page.goto("/assets/no/such-page")  # /assets itself exists now (My Assets)
-    assert reply is not None and reply.status == 404
+    assert reply is not None
+    assert reply.status == 404
     expect(page.get_by_role("heading", name="Page not found")).to_be_visible()
     expect(page.get_by_role("link", name="My Assets")).to_have_attribute("aria-current", "page")
 

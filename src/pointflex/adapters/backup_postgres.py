@@ -45,7 +45,7 @@ def _run(args: list[str], url: str) -> str:
         raise BackupRefused(f"{args[0]} was not found on PATH (install the PostgreSQL client)")
     target, extra = libpq_target(url)
     env = {**os.environ, **extra, "PGCONNECT_TIMEOUT": os.environ.get("PGCONNECT_TIMEOUT", "10")}
-    done = subprocess.run(  # a fixed program, arguments as a list
+    done = subprocess.run(  # noqa: S603 — pg_dump/psql found on PATH, argv list, no shell
         [program, *args[1:], "--no-password", f"--dbname={target}"],
         env=env,
         capture_output=True,
@@ -86,7 +86,7 @@ def check_dump(url: str, payload: Path) -> None:
     program = shutil.which("pg_restore")
     if program is None:
         raise BackupRefused("pg_restore was not found on PATH (install the PostgreSQL client)")
-    done = subprocess.run(
+    done = subprocess.run(  # noqa: S603 — pg_restore found on PATH, argv list, no shell
         [program, "--list", str(payload)], capture_output=True, text=True, check=False
     )
     if done.returncode != 0:

@@ -52,7 +52,7 @@ def post_webhook(
     except httpx.HTTPError as exc:
         return Outcome(False, _ms(started), error=_short(f"{type(exc).__name__}: {exc}"))
     return Outcome(
-        200 <= response.status_code < 300,
+        response.is_success,  # a 2xx
         _ms(started),
         status_code=response.status_code,
         excerpt=_short(response.text),

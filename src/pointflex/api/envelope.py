@@ -7,7 +7,7 @@ from typing import Any
 from fastapi.responses import JSONResponse
 
 SUCCESS_MESSAGE = "Request processed successfully."
-INVALID_TOKEN_MESSAGE = "Invalid security token."
+INVALID_TOKEN_MESSAGE = "Invalid security token."  # noqa: S105 — an error message, not a secret
 
 
 def ok(data: dict[str, Any] | None = None, status_code: int = 200) -> JSONResponse:

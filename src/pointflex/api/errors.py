@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from http import HTTPStatus
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -39,9 +40,9 @@ def _validation_error(request: Request, exc: RequestValidationError) -> JSONResp
 
 
 def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-    if exc.status_code == 404:
+    if exc.status_code == HTTPStatus.NOT_FOUND:
         return failure(f"no such endpoint: {request.url.path}", NotFound.code, 404)
-    if exc.status_code == 405:
+    if exc.status_code == HTTPStatus.METHOD_NOT_ALLOWED:
         return failure(f"{request.method} is not allowed here", InvalidInput.code, 405)
     return failure(str(exc.detail), PointflexError.code, exc.status_code)
 

@@ -25,6 +25,7 @@ import hashlib
 import json
 import logging
 import time
+from http import HTTPStatus
 
 import anyio
 from sqlalchemy.exc import SQLAlchemyError
@@ -186,7 +187,7 @@ def _keep(status: int) -> bool:
     A 401 says nothing about the request (the token lapsed while it ran); the client signs in
     again and retries with the same key, which must then run.
     """
-    return status < 500 and status != 401
+    return status < HTTPStatus.INTERNAL_SERVER_ERROR and status != HTTPStatus.UNAUTHORIZED
 
 
 async def _claim_or_wait(rt: Runtime, user_id: int, key: str, digest: str) -> Stored | Outcome:

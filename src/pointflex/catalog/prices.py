@@ -72,7 +72,7 @@ def _amount(raw: object) -> Decimal:
 
 
 def _point(raw: object) -> Point:
-    if not isinstance(raw, list) or len(raw) != 2:
+    if not isinstance(raw, list) or len(raw) != 2:  # noqa: PLR2004 — a pair
         raise ValueError("each point is a pair [x, price]")
     return _amount(raw[0]), _amount(raw[1])
 
@@ -145,7 +145,8 @@ class PerUnitPrice(PricedPart):
     def to_component(self, product: ProductType) -> Component:
         spec = _numeric_parameter(product, self.param, "param")
         if self.by is None or self.prices is None:
-            assert self.price is not None  # _price_or_prices
+            if self.price is None:
+                raise RuntimeError("_price_or_prices requires price or by with prices")
             return PerUnit(spec.id, None, {ANY: self.price})
         by = _parameter(product, self.by, (ParamKind.SINGLEVALUE,), "by")
         _check_covered(self.prices, by, None, "prices")

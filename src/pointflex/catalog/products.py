@@ -47,11 +47,13 @@ from pointflex.domain.parameters import (
 )
 from pointflex.errors import InvalidParameter
 
+SERIAL_PREFIX_LENGTHS = range(6, 9)  # a product's serial prefix has 6 to 8 characters
+
 
 def _whole_pair(raw: object) -> tuple[int, int]:
     if (
         not isinstance(raw, list)
-        or len(raw) != 2
+        or len(raw) != 2  # noqa: PLR2004 — a pair
         or any(isinstance(n, bool) or not isinstance(n, int) for n in raw)
     ):
         raise ValueError("must be a [from, max] pair of whole numbers")
@@ -61,7 +63,7 @@ def _whole_pair(raw: object) -> tuple[int, int]:
 def _kept_value(raw: object) -> tuple[str, int]:
     if (
         not isinstance(raw, list)
-        or len(raw) != 2
+        or len(raw) != 2  # noqa: PLR2004 — a pair
         or isinstance(raw[1], bool)
         or not isinstance(raw[1], int)
     ):
@@ -291,7 +293,7 @@ class ProductEntry(FileModel):
 
 
 def _is_serial_prefix(text: str) -> bool:
-    return 6 <= len(text) <= 8 and text.isalnum() and text.isupper()
+    return len(text) in SERIAL_PREFIX_LENGTHS and text.isalnum() and text.isupper()
 
 
 def _check_rules(entry: ParameterEntry, specs: Mapping[int, ParameterSpec]) -> None:

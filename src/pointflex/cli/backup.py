@@ -13,11 +13,11 @@ from pointflex.cli.common import console, error_console, runtime, spinner
 from pointflex.services.ops import backups
 
 SECRET_WARNING = (
-    "WARNING: this backup holds the master secret. Anyone with the file can decrypt every "
+    "WARNING: this backup holds the master secret. Anyone with the file can decrypt every "  # noqa: S105 — a message, not a secret
     "token and signing key in it: keep it encrypted and readable by you only."
 )
 SECRET_REMINDER = (
-    "The master secret is not in this backup. Keep a copy of {where} somewhere safe as well: "
+    "The master secret is not in this backup. Keep a copy of {where} somewhere safe as well: "  # noqa: S105 — a message, not a secret
     "without it the tokens and signing keys in the backup cannot be decrypted."
 )
 

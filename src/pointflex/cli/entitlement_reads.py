@@ -82,7 +82,7 @@ def build_filter(
 # --------------------------------------------------------------------------- reading
 
 
-def list_entitlements(
+def list_entitlements(  # noqa: PLR0913, PLR0917 — typer: one parameter per CLI option
     config_id: ConfigFilter = None,
     account_id: AccountFilter = None,
     program: ProgramFilter = None,
@@ -153,7 +153,7 @@ def print_entitlements(catalog: Catalog, records: Sequence[Entitlement]) -> None
 # --------------------------------------------------------------------------- export
 
 
-def export(
+def export(  # noqa: PLR0913, PLR0917 — typer: one parameter per CLI option
     fmt: Annotated[ExportChoice, typer.Option("--format", case_sensitive=False)],
     output: Annotated[Path, typer.Option("--output", help="File to write.", dir_okay=False)],
     config_id: ConfigFilter = None,

@@ -16,6 +16,10 @@ from pointflex.services.entitlements import changes
 from pointflex.services.points import programs
 from pointflex.services.points.accrual import accrue_through
 
+# A program burning more points a day than this is topped up with large packs.
+_HEAVY_BURN = 1_000
+_LARGE_PACK, _SMALL_PACK = 50_000, 10_000
+
 
 class Simulation(Builder):
     """The demo's history, day by day, on its own clock."""
@@ -68,7 +72,7 @@ class Simulation(Builder):
         for serial in running:
             burn = self.burn.get(serial, Decimal("0"))
             balance = programs.balance(self.rt, self.operator, serial)
-            size = 50_000 if burn > 1_000 else 10_000
+            size = _LARGE_PACK if burn > _HEAVY_BURN else _SMALL_PACK
             while balance < burn * COVER_DAYS:
                 balance = self.add_pack(serial, size)
 
@@ -121,7 +125,8 @@ class Simulation(Builder):
         for outcome in outcomes:
             if outcome.error is not None:  # the demo only asks for allowed changes
                 raise outcome.error
-            assert outcome.entitlement is not None
+            if outcome.entitlement is None:
+                raise RuntimeError("a change that was not refused carries its entitlement")
             self.fleet[outcome.serial].status = outcome.entitlement.stored_status
         verb = "stopped" if target is Status.STOPPED else "reactivated"
         self.actions[f"entitlements {verb}"] += len(outcomes)

@@ -70,7 +70,7 @@ class Builder:
         self.real = rt
         self.operator = operator
         self.options = options
-        self.rng = random.Random(seed)
+        self.rng = random.Random(seed)  # noqa: S311 — seeded demo data, not cryptography
         self.tz = rt.settings.default_timezone
         self.today = local_day(rt.now(), self.tz)
         self.first = self.today - timedelta(days=options.days)

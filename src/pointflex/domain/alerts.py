@@ -153,6 +153,16 @@ def _message(kind: AlertKind, f: ProgramFigures, threshold_days: int) -> str:
     return f"The program ends on {f.end_date.isoformat()} (in {left} days)"
 
 
+def _began(kind: AlertKind, f: ProgramFigures) -> date:
+    """The day a condition began: the grace and suspension know theirs (their conditions
+    hold only when it is known); every other kind is dated today."""
+    since: dict[AlertKind, date | None] = {
+        AlertKind.NEGATIVE_GRACE: f.negative_since,
+        AlertKind.SUSPENDED: f.suspended_since,
+    }
+    return since.get(kind) or f.today
+
+
 def evaluate(
     f: ProgramFigures,
     open_kinds: Collection[AlertKind],
@@ -171,11 +181,7 @@ def evaluate(
             if not hold:
                 close.append(kind)
         elif raise_now:
-            began = {
-                AlertKind.NEGATIVE_GRACE: f.negative_since,
-                AlertKind.SUSPENDED: f.suspended_since,
-            }.get(kind, f.today)
-            assert began is not None
+            began = _began(kind, f)
             found.append(
                 NewAlert(kind, began.isoformat(), _message(kind, f, threshold_days), figures)
             )

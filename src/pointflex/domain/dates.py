@@ -17,6 +17,8 @@ from pointflex.errors import InvalidDate, InvalidInput
 
 PACIFIC = "America/Los_Angeles"
 WIRE_FORMAT = "%Y-%m-%d %H:%M:%S"
+# A UTC offset is at most 23:59.
+_LAST_HOUR, _LAST_MINUTE = 23, 59
 
 # The FortiFlex family of accepted inputs (spec §7): date only, or date and time to the hour,
 # minute or second, separated by 'T' or a space, optional fraction, optional zone.
@@ -112,7 +114,7 @@ def _offset(text: str, zone_text: str | None) -> timedelta | None:
     sign = 1 if zone_text[0] == "+" else -1
     digits = zone_text[1:].replace(":", "")
     hours, minutes = int(digits[:2]), int(digits[2:])
-    if hours > 23 or minutes > 59:
+    if hours > _LAST_HOUR or minutes > _LAST_MINUTE:
         raise InvalidDate(f"date {text!r} has an impossible UTC offset")
     return sign * timedelta(hours=hours, minutes=minutes)
 

@@ -123,23 +123,9 @@ def segments(s: Situation) -> list[Segment]:
     start = s.first_day
     if start >= end:
         return []
-    # Count deltas per (day, configuration) and rate steps inside the window.
-    deltas: dict[date, dict[int, int]] = {}
-    for g in s.groups:
-        first, stop = max(g.first, start), min(g.stop or end, end)
-        if g.count <= 0 or first >= stop:
-            continue
-        deltas.setdefault(first, {}).setdefault(g.config_id, 0)
-        deltas[first][g.config_id] += g.count
-        if stop < end:
-            deltas.setdefault(stop, {}).setdefault(g.config_id, 0)
-            deltas[stop][g.config_id] -= g.count
+    deltas = _count_deltas(s, start, end)
     used = {g.config_id for g in s.groups}
-    steps: dict[date, list[int]] = {}
-    for config_id in used:
-        for day in s.rates[config_id].starts:
-            if start < day < end:
-                steps.setdefault(day, []).append(config_id)
+    steps = _rate_steps(s, used, start, end)
     counts: dict[int, int] = {}
     rate = {c: s.rates[c].on(start) for c in used}
     total = ZERO
@@ -159,6 +145,31 @@ def segments(s: Situation) -> list[Segment]:
         else:
             found.append(Segment(day, stop, total))
     return found
+
+
+def _count_deltas(s: Situation, start: date, end: date) -> dict[date, dict[int, int]]:
+    """How the count of each configuration changes, per day inside [start, end)."""
+    deltas: dict[date, dict[int, int]] = {}
+    for g in s.groups:
+        first, stop = max(g.first, start), min(g.stop or end, end)
+        if g.count <= 0 or first >= stop:
+            continue
+        deltas.setdefault(first, {}).setdefault(g.config_id, 0)
+        deltas[first][g.config_id] += g.count
+        if stop < end:
+            deltas.setdefault(stop, {}).setdefault(g.config_id, 0)
+            deltas[stop][g.config_id] -= g.count
+    return deltas
+
+
+def _rate_steps(s: Situation, used: set[int], start: date, end: date) -> dict[date, list[int]]:
+    """The configurations whose daily rate changes, per day strictly inside (start, end)."""
+    steps: dict[date, list[int]] = {}
+    for config_id in used:
+        for day in s.rates[config_id].starts:
+            if start < day < end:
+                steps.setdefault(day, []).append(config_id)
+    return steps
 
 
 def cost_between(found: Sequence[Segment], first: date, stop: date) -> Decimal:

@@ -28,6 +28,8 @@ _MAX_LISTED_VALUES = 12
 # Numbers with more digits than this are out of every range; refusing them early avoids
 # building huge integers from inputs such as "1e999999".
 _MAX_DIGITS = 15
+# A value longer than this is cut short in an error message.
+_SHOWN_CHARS = 40
 
 
 class ParamKind(StrEnum):
@@ -174,8 +176,9 @@ def decode_numeric(spec: ParameterSpec, raw: object) -> str:
 
 
 def _check_numeric(spec: ParameterSpec, number: int) -> None:
-    # The catalogue loader refuses a NUMERIC parameter without both bounds.
-    assert spec.min_value is not None and spec.max_value is not None
+    if spec.min_value is None or spec.max_value is None:
+        # The catalogue loader refuses a NUMERIC parameter without both bounds.
+        raise RuntimeError(f"numeric parameter {spec.id} has no bounds")
     if not spec.min_value <= number <= spec.max_value:
         raise InvalidParameter(
             f"Parameter id {spec.id} value {number} is out of range "
@@ -199,7 +202,7 @@ def _as_text(spec: ParameterSpec, raw: object) -> str:
     return str(number)
 
 
-def whole_number(raw: object) -> int | None:
+def whole_number(raw: object) -> int | None:  # noqa: PLR0911 — one early return per input type
     """An integer from an int, an integral float or a numeric string; else None."""
     if isinstance(raw, bool):  # JSON true is not 1
         return None
@@ -221,7 +224,9 @@ def whole_number(raw: object) -> int | None:
 def show(raw: object) -> str:
     """``raw`` short enough for an error message."""
     text = str(raw)
-    return text if len(text) <= 40 else text[:37] + "..."
+    if len(text) <= _SHOWN_CHARS:
+        return text
+    return text[: _SHOWN_CHARS - 3] + "..."
 
 
 def _allowed_phrase(spec: ParameterSpec) -> str:

@@ -30,6 +30,7 @@ class LedgerKind(StrEnum):
 
 
 SERIAL_PREFIX = {ProgramKind.PREPAID: "ELAVMR", ProgramKind.POSTPAID: "ELAVMS"}
+PROGRAM_SERIAL_LENGTH = 16  # the prefix and ten digits
 
 
 def new_program_serial(kind: ProgramKind) -> str:
@@ -38,7 +39,11 @@ def new_program_serial(kind: ProgramKind) -> str:
 
 
 def check_program_serial(serial: str) -> None:
-    if len(serial) != 16 or not serial.startswith("ELAVM") or not serial.isalnum():
+    if (
+        len(serial) != PROGRAM_SERIAL_LENGTH
+        or not serial.startswith("ELAVM")
+        or not serial.isalnum()
+    ):
         raise InvalidInput(f"program serial {serial!r} must be 16 characters starting with ELAVM")
 
 

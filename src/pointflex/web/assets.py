@@ -321,7 +321,7 @@ async def export(request: Request, actor: Actor = Depends(portal_actor)) -> Resp
         flt = selection.query.entitlement_filter()
     rt = runtime(request)
     # Closed by _stream once sent (or below on failure): it outlives this function.
-    spool = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)  # noqa: SIM115
+    spool = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)  # noqa: SIM115 — outlives this function
     try:
         await _run(export_entitlements, rt, actor, flt, fmt, spool)
     except BaseException:

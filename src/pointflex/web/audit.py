@@ -43,6 +43,7 @@ def _cursor(text: str) -> int | None:
 @router.get("/audit")
 def audit(
     request: Request,
+    *,
     action: str = "",
     object_id: str = "",
     actor_name: str = "",

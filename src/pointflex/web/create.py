@@ -120,6 +120,7 @@ def _config_id(raw: str) -> int:
 @router.post("/create/vm")
 def create_vm(
     request: Request,
+    *,
     config_id: str = Form(""),
     count: str = Form("1"),
     description: str = Form(""),
@@ -154,6 +155,7 @@ def create_vm(
 @router.post("/create/hardware")
 def create_hardware(
     request: Request,
+    *,
     config_id: str = Form(""),
     serials: str = Form(""),
     description: str = Form(""),

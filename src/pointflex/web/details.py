@@ -128,6 +128,7 @@ def _config_id(text: str) -> int | None:
 def reactivate(
     request: Request,
     serial: str,
+    *,
     termination_mode: str = Form(""),
     end_date: str = Form(""),
     description: str | None = Form(None),
@@ -158,6 +159,7 @@ def reactivate(
 def modify(
     request: Request,
     serial: str,
+    *,
     termination_mode: str = Form(""),
     end_date: str = Form(""),
     description: str | None = Form(None),

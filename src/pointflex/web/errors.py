@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from http import HTTPStatus
 from typing import Any
 from urllib.parse import urlencode
 
@@ -80,9 +81,9 @@ def _pointflex_page(request: Request, exc: PointflexError) -> Response:
 
 
 def _http_page(request: Request, exc: StarletteHTTPException) -> Response:
-    if exc.status_code == 404:
+    if exc.status_code == HTTPStatus.NOT_FOUND:
         return error_page(request, 404, "There is no page at this address (yet).")
-    if exc.status_code == 405:
+    if exc.status_code == HTTPStatus.METHOD_NOT_ALLOWED:
         return error_page(request, 405, f"{request.method} is not allowed here.")
     return error_page(request, exc.status_code, str(exc.detail))
 

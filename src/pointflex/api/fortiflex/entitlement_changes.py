@@ -99,7 +99,8 @@ def _single(outcomes: list[Outcome]) -> JSONResponse:
     (outcome,) = outcomes
     if outcome.error is not None:
         raise outcome.error
-    assert outcome.entitlement is not None
+    if outcome.entitlement is None:
+        raise RuntimeError("a change that was not refused carries its entitlement")
     return reply([outcome.entitlement])
 
 
@@ -198,7 +199,8 @@ class TransferRequest(WireRequest):
     @property
     def target_account_id(self) -> int:
         target = self.targetAccountId if self.vendor else self.accountId
-        assert target is not None  # _one_shape_complete
+        if target is None:
+            raise RuntimeError("_one_shape_complete requires the target account")
         return target
 
     @property

@@ -29,6 +29,8 @@ from pointflex.errors import InvalidDate, InvalidInput, LimitExceeded
 # Whole numbers on the wire are ids and counts; the id columns are 32-bit on PostgreSQL (and a
 # larger number overflows SQLite's 64 bits), so a bigger one is refused here, not in the driver.
 WIRE_INT_MAX = 2**31 - 1
+# Longer than any number in range (ten digits and a sign): refused without parsing it.
+_MAX_PARSED_DIGITS = 12
 # ASCII digits only: str.isdigit() also takes "²" and "--5", which int() then refuses.
 WHOLE_NUMBER = re.compile(r"-?[0-9]+")
 # pydantic error types of the refusals below; the message of each is complete.
@@ -95,7 +97,8 @@ def _whole_number(value: object, info: ValidationInfo) -> int | None:
     if isinstance(value, str) and WHOLE_NUMBER.fullmatch(value.strip()):
         digits = value.strip()
         # int() refuses strings over 4300 digits with a ValueError; none of them is in range.
-        return _in_range(int(digits) if len(digits) <= 12 else WIRE_INT_MAX + 1, info)
+        too_long = len(digits) > _MAX_PARSED_DIGITS
+        return _in_range(WIRE_INT_MAX + 1 if too_long else int(digits), info)
     raise _refused(info, f"must be a whole number, not {value!r}")
 
 

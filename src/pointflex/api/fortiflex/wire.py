@@ -60,7 +60,8 @@ def points(value: Decimal) -> float | int:
 
 def _when(instant: datetime, tz: str) -> str:
     text = format_wire(instant, tz)
-    assert text is not None
+    if text is None:
+        raise RuntimeError("an instant always formats")
     return text
 
 

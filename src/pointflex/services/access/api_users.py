@@ -73,7 +73,8 @@ class Scoped(Protocol):
 def scope_accounts(conn: Connection, user: Scoped) -> frozenset[int]:
     if user.account_id is not None:
         return frozenset({user.account_id})
-    assert user.organization_id is not None
+    if user.organization_id is None:
+        raise RuntimeError("a user is scoped to an account or an organisation")
     return frozenset(organization_accounts(conn, user.organization_id))
 
 
@@ -129,7 +130,8 @@ def check_scope(
         get_account(conn, account_id)
         actor.require_account(account_id)
         return
-    assert organization_id is not None
+    if organization_id is None:  # refused above: exactly one of the two is given
+        raise RuntimeError("neither an account nor an organisation")
     if (
         conn.execute(
             select(organizations.c.id).where(organizations.c.id == organization_id)

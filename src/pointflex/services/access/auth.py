@@ -66,7 +66,8 @@ def password_grant(
     if not _password_matches(found, password) or client_id not in rt.settings.oauth_client_ids:
         record_failure(rt, username, client_address, now)
         raise AuthenticationFailed("invalid username, password or client_id")
-    assert found is not None
+    if found is None:  # _password_matches refuses an unknown user
+        raise RuntimeError("an unknown user passed the password check")
     user = found[0]
     if user.disabled_at is not None:
         record_failure(rt, username, client_address, now)

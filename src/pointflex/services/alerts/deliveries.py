@@ -130,7 +130,8 @@ def _claimed(rt: Runtime, row: Any, claim: str) -> Claimed:
 def _send(rt: Runtime, item: Claimed) -> senders.Outcome:
     document = alert_document(item.alert)
     if item.target.channel == WEBHOOK:
-        assert item.secret is not None
+        if item.secret is None:
+            raise RuntimeError(f"webhook target {item.target.id} has no secret")
         return senders.post_webhook(
             item.target.address,
             item.secret,

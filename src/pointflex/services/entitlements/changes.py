@@ -59,7 +59,17 @@ def update_entitlement(
     with write(rt) as conn:
         (before,) = load_records(rt, conn, actor, [serial], for_update=True)
         now = rt.now()  # read under the lock, so events follow the commit order
-        _apply_update(rt, conn, actor, before, config_id, description, end, folder_path, now)
+        _apply_update(
+            rt,
+            conn,
+            actor,
+            before,
+            config_id=config_id,
+            description=description,
+            end=end,
+            folder_path=folder_path,
+            now=now,
+        )
         return load_records(rt, conn, actor, [serial])[0]
 
 
@@ -68,6 +78,7 @@ def _apply_update(
     conn: Connection,
     actor: Actor,
     before: Entitlement,
+    *,
     config_id: int | None,
     description: str | None,
     end: RequestedEnd | None,
@@ -100,8 +111,8 @@ def _apply_update(
             before.serial,
             EventKind.CONFIG_CHANGED,
             now,
-            {"config_id": new_config.id, "changed_at": now},
-            {"fromConfigId": before.config_id},
+            values={"config_id": new_config.id, "changed_at": now},
+            detail={"fromConfigId": before.config_id},
         )
     if new_end is not None:
         _write(
@@ -110,8 +121,7 @@ def _apply_update(
             before.serial,
             EventKind.END_DATE_CHANGED,
             now,
-            {"end_at": new_end[0], "termination_mode": new_end[1].value},
-            None,
+            values={"end_at": new_end[0], "termination_mode": new_end[1].value},
         )
     if new_text is not None or new_folder is not None:
         values = {
@@ -119,7 +129,7 @@ def _apply_update(
             for k, v in (("description", new_text), ("folder_path", new_folder))
             if v is not None
         }
-        _write(conn, actor, before.serial, EventKind.DESCRIPTION_CHANGED, now, values, None)
+        _write(conn, actor, before.serial, EventKind.DESCRIPTION_CHANGED, now, values=values)
     audit(
         conn,
         actor,
@@ -169,8 +179,9 @@ def _write(
     serial: str,
     kind: EventKind,
     now: datetime,
+    *,
     values: dict[str, Any],
-    detail: dict[str, Any] | None,
+    detail: dict[str, Any] | None = None,
 ) -> None:
     conn.execute(update(E).where(E.c.serial == serial).values(**values))
     record_events(conn, [serial], kind, now, actor, detail)
@@ -251,7 +262,17 @@ def change_status_in(
     if target is Status.ACTIVE and end is not None and changed:
         # The termination mode chosen on reactivation (R48) applies to the now ACTIVE row.
         for record in load_records(rt, conn, actor, changed):
-            _apply_update(rt, conn, actor, record, None, None, end, None, now)
+            _apply_update(
+                rt,
+                conn,
+                actor,
+                record,
+                config_id=None,
+                description=None,
+                end=end,
+                folder_path=None,
+                now=now,
+            )
         fresh = {r.serial: r for r in load_records(rt, conn, actor, changed)}
     else:
         # Only the status moved: the new record follows from the old one, no reload.
@@ -323,12 +344,11 @@ def regenerate_token(rt: Runtime, actor: Actor, serial: str) -> Entitlement:
             serial,
             EventKind.TOKEN_REGENERATED,
             now,
-            {
+            values={
                 "token_enc": rt.vault.encrypt(token, serial),
                 "token_hash": rt.vault.lookup_hash(token),
                 "token_status": TokenStatus.NOTUSED.value,
             },
-            None,
         )
         audit(
             conn,

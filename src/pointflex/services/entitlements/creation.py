@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -45,6 +46,7 @@ from pointflex.store.tokens import new_token
 
 E = entitlements
 _HW_SERIAL = re.compile(r"^[A-Z0-9][A-Z0-9-]{3,39}$")
+_LAST_SERIAL_NUMBER = 999_999  # VM serials end in six digits per prefix and year
 
 
 def creation_target(
@@ -96,9 +98,19 @@ def _next_serials(conn: Connection, prefix: str, year: int, count: int) -> list[
         ).scalar_one()
         - count
     )
-    if first + count - 1 > 999_999:
+    if first + count - 1 > _LAST_SERIAL_NUMBER:
         raise LimitExceeded(f"serial numbers for {key} are exhausted")
     return [f"{key}{n:06d}" for n in range(first, first + count)]
+
+
+@dataclass(frozen=True)
+class _Fields:
+    """What every entitlement a request creates, or adds again, is written with."""
+
+    description: str
+    folder: str
+    end: tuple[datetime, TerminationMode]
+    now: datetime
 
 
 def _insert_entitlements(
@@ -111,11 +123,9 @@ def _insert_entitlements(
     *,
     status: Status,
     with_tokens: bool,
-    description: str,
-    folder: str,
-    end: tuple[datetime, TerminationMode],
-    now: datetime,
+    fields: _Fields,
 ) -> list[str]:
+    description, folder, end, now = fields.description, fields.folder, fields.end, fields.now
     product = rt.catalog.product(config.product_type_id)
     rows: list[dict[str, Any]] = []
     for serial in serials:
@@ -196,10 +206,7 @@ def create_vm(
             serials,
             status=status,
             with_tokens=True,
-            description=text,
-            folder=folder,
-            end=resolved,
-            now=now,
+            fields=_Fields(text, folder, resolved, now),
         )
         return load_records(rt, conn, actor, serials)
 
@@ -219,7 +226,7 @@ def create_hardware(
     wanted = check_hardware_serials(serials, rt.settings.selection_limits, Selection.CREATE)
     text, folder = check_description(description), normalise_folder(folder_path)
     with write(rt) as conn:
-        return insert_hardware(rt, conn, actor, config_id, wanted, end, text, folder)
+        return insert_hardware(rt, conn, actor, config_id, wanted, end, text=text, folder=folder)
 
 
 def insert_hardware(
@@ -229,13 +236,14 @@ def insert_hardware(
     config_id: int,
     wanted: Sequence[str],
     end: RequestedEnd,
+    *,
     text: str = "",
     folder: str = ROOT_FOLDER,
 ) -> list[Entitlement]:
     """``create_hardware`` within the caller's transaction (scheduled activations use it)."""
     now = rt.now()
     config, program = creation_target(rt, conn, actor, config_id, FormFactor.HARDWARE)
-    resolved = end.resolve(program.timezone, now, program.end_at)
+    fields = _Fields(text, folder, end.resolve(program.timezone, now, program.end_at), now)
     readded = _readd_removed(conn, actor, wanted)
     fresh = [s for s in wanted if s not in readded]
     _insert_entitlements(
@@ -247,12 +255,9 @@ def insert_hardware(
         fresh,
         status=Status.ACTIVE,
         with_tokens=False,
-        description=text,
-        folder=folder,
-        end=resolved,
-        now=now,
+        fields=fields,
     )
-    _reinstate(conn, actor, config, readded, text, folder, resolved, now)
+    _reinstate(conn, actor, config, readded, fields)
     return load_records(rt, conn, actor, wanted)
 
 
@@ -287,17 +292,11 @@ def _readd_removed(conn: Connection, actor: Actor, wanted: Sequence[str]) -> lis
 
 
 def _reinstate(
-    conn: Connection,
-    actor: Actor,
-    config: Config,
-    serials: Sequence[str],
-    description: str,
-    folder: str,
-    end: tuple[datetime, TerminationMode],
-    now: datetime,
+    conn: Connection, actor: Actor, config: Config, serials: Sequence[str], fields: _Fields
 ) -> None:
     if not serials:
         return
+    description, folder, end, now = fields.description, fields.folder, fields.end, fields.now
     for part in chunks(serials):
         conn.execute(
             update(E)
@@ -362,9 +361,6 @@ def create_cloud(
             serials,
             status=Status.ACTIVE,
             with_tokens=False,
-            description=text,
-            folder=folder,
-            end=resolved,
-            now=now,
+            fields=_Fields(text, folder, resolved, now),
         )
         return load_records(rt, conn, actor, serials)

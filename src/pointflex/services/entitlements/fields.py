@@ -5,6 +5,8 @@ from __future__ import annotations
 from pointflex.errors import InvalidInput
 
 ROOT_FOLDER = "My Assets"
+MAX_FOLDER_CHARS = 500
+MAX_DESCRIPTION_CHARS = 1000
 
 
 def normalise_folder(path: str | None) -> str:
@@ -15,13 +17,13 @@ def normalise_folder(path: str | None) -> str:
     if parts and parts[0].lower() == ROOT_FOLDER.lower():
         parts = parts[1:]
     folder = "/".join([ROOT_FOLDER, *parts])
-    if len(folder) > 500:
-        raise InvalidInput("folderPath must be at most 500 characters")
+    if len(folder) > MAX_FOLDER_CHARS:
+        raise InvalidInput(f"folderPath must be at most {MAX_FOLDER_CHARS} characters")
     return folder
 
 
 def check_description(description: str | None) -> str:
     text = (description or "").strip()
-    if len(text) > 1000:
-        raise InvalidInput("description must be at most 1000 characters")
+    if len(text) > MAX_DESCRIPTION_CHARS:
+        raise InvalidInput(f"description must be at most {MAX_DESCRIPTION_CHARS} characters")
     return text

@@ -258,7 +258,14 @@ def _create(rt: Runtime, config_id: int, end: RequestedEnd, members: list[Any]) 
             part = serials[start : start + rt.settings.max_serials_per_request]
             first = members[0]
             insert_hardware(
-                rt, conn, actor, config_id, part, end, first.description, first.folder_path
+                rt,
+                conn,
+                actor,
+                config_id,
+                part,
+                end,
+                text=first.description,
+                folder=first.folder_path,
             )
         conn.execute(
             update(S)

@@ -38,6 +38,7 @@ from pointflex.store.sql import chunks
 from pointflex.store.tables import configurations, entitlements, programs
 
 E = entitlements
+_SHOWN_MISSING = 5  # serials named in a not-found message
 
 
 @dataclass(frozen=True)
@@ -227,7 +228,8 @@ def load_records(
                 found[row.serial] = to_record(rt, facts, conn, row)
     missing = [s for s in serials if s not in found]
     if missing:
-        shown = ", ".join(missing[:5]) + (" ..." if len(missing) > 5 else "")
+        more = " ..." if len(missing) > _SHOWN_MISSING else ""
+        shown = ", ".join(missing[:_SHOWN_MISSING]) + more
         raise NotFound(f"entitlement not found: {shown}")
     return [found[s] for s in serials]
 

@@ -44,7 +44,7 @@ class _UnknownToken(Exception):
     """Raised inside the transaction so that it rolls back before the failure is recorded."""
 
 
-def activate(
+def activate(  # noqa: PLR0917 — the activate request's fields, in protocol order
     rt: Runtime,
     token: str,
     instance_id: str,
@@ -90,7 +90,7 @@ def activate(
                 facts = _reissue(rt, conn, record, held, instance_id)
                 action = "licence.reissue"
             else:
-                facts = _issue(rt, conn, actor, record, token, request, now)
+                facts = _issue(rt, conn, actor, record, token, request=request, now=now)
                 action = "licence.activate"
             document = licence_document(
                 key, facts, nonce=nonce, interval=rt.settings.licence_validation_interval_seconds
@@ -122,6 +122,7 @@ def _issue(
     actor: Actor,
     record: Entitlement,
     token: str,
+    *,
     request: dict[str, Any],
     now: datetime,
 ) -> LicenceFacts:

@@ -70,7 +70,7 @@ def instance_actor(instance_id: str, request_id: str | None) -> Actor:
     )
 
 
-def validate(
+def validate(  # noqa: PLR0917 — the validate request's fields, in protocol order
     rt: Runtime,
     licence_id: str | None,
     serial: str,

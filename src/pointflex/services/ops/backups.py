@@ -286,7 +286,8 @@ def _scripts() -> ScriptDirectory:
 
 def head_revision() -> str:
     head = _scripts().get_current_head()
-    assert head is not None  # the package always ships its migrations
+    if head is None:
+        raise RuntimeError("no migrations found: the package always ships them")
     return head
 
 
