@@ -102,7 +102,7 @@ def test_expiry_grace_is_keyed_by_the_end_date() -> None:
 def test_the_backoff_follows_the_schedule_and_repeats_its_last_step() -> None:
     waits = [backoff(n, SCHEDULE).total_seconds() for n in range(1, 8)]
     assert waits == [60, 300, 1800, 7200, 21600, 21600, 21600]
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="needs a failed attempt"):
         backoff(0, SCHEDULE)
 
 

@@ -49,7 +49,9 @@ def test_every_product_type_loads_with_its_parameters(
     product = catalog.product(product_type_id)
     assert product.parameters
     for spec in product.parameters:
-        assert spec.name and spec.label and spec.tf_name
+        assert spec.name
+        assert spec.label
+        assert spec.tf_name
         if spec.kind in (ParamKind.SINGLEVALUE, ParamKind.MULTIVALUE):
             assert spec.values
 
@@ -132,7 +134,8 @@ def test_numeric_values_may_be_ints_floats_or_numeric_strings(
 
 def test_parameter_ids_may_be_numeric_strings_or_floats(catalog: Catalog) -> None:
     values = catalog.parse_parameters(1, [{"id": "1", "value": "2"}, {"id": 2.0, "value": "FC"}])
-    assert values[1] == "2" and values[2] == "FC"
+    assert values[1] == "2"
+    assert values[2] == "FC"
 
 
 def test_single_values_match_case_insensitively_and_are_stored_canonically(
@@ -161,7 +164,8 @@ def test_list_parameters_arrive_as_repeated_ids_and_are_stored_sorted_and_distin
 
 def test_a_single_none_entry_means_an_empty_list(catalog: Catalog) -> None:
     values = catalog.parse_parameters(1, fgt(p43="NONE", p44="none"))
-    assert values[43] == () and values[44] == ()
+    assert values[43] == ()
+    assert values[44] == ()
 
 
 def test_none_together_with_values_is_refused(catalog: Catalog) -> None:
@@ -260,7 +264,8 @@ def test_parameter_of_another_product_is_refused_naming_it(catalog: Catalog) -> 
 
 def test_missing_required_parameter_is_refused_naming_it(catalog: Catalog) -> None:
     message = parse_error(catalog, 1, [{"id": 1, "value": 2}])
-    assert message.startswith("Parameter id 2 ") and "required" in message
+    assert message.startswith("Parameter id 2 ")
+    assert "required" in message
 
 
 @pytest.mark.parametrize("cpu", ["two", 2.5, "2.5", True, None, [2], ""])
@@ -280,7 +285,8 @@ def test_unknown_hardware_model_is_refused_without_listing_every_model(
 ) -> None:
     raw = [{"id": 27, "value": "FGT999"}, {"id": 28, "value": "FGHWFC247"}]
     message = parse_error(catalog, 101, raw)
-    assert message.startswith("Parameter id 27 value FGT999 ") and "FGT40F" not in message
+    assert message.startswith("Parameter id 27 value FGT999 ")
+    assert "FGT40F" not in message
 
 
 def test_a_single_value_parameter_given_twice_is_refused(catalog: Catalog) -> None:
@@ -320,7 +326,8 @@ def test_vdom_above_cap_for_vcpu_is_refused_naming_parameter_10(
 ) -> None:
     message = parse_error(catalog, 1, fgt(cpu=cpu, p10=cap + 1))
     assert message.startswith("Parameter id 10 ")
-    assert f"maximum of {cap}" in message and "parameter id 1 " in message
+    assert f"maximum of {cap}" in message
+    assert "parameter id 1 " in message
 
 
 def ems(ztna: object) -> list[dict[str, object]]:

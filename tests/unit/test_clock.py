@@ -15,13 +15,15 @@ def test_an_offset_clock_runs_that_far_ahead_of_the_system_clock() -> None:
     before = datetime.now(UTC) + timedelta(days=2)
     seen = clock.now()
     after = datetime.now(UTC) + timedelta(days=2)
-    assert before <= seen <= after and seen.tzinfo is UTC
+    assert before <= seen <= after
+    assert seen.tzinfo is UTC
 
 
 def test_the_runtime_uses_the_system_clock_unless_an_offset_is_set(tmp_path: Path) -> None:
     assert isinstance(default_clock(Settings(data_dir=tmp_path)), SystemClock)
     moved = default_clock(Settings(data_dir=tmp_path, clock_offset_seconds=3600))
-    assert isinstance(moved, OffsetClock) and moved.offset == timedelta(hours=1)
+    assert isinstance(moved, OffsetClock)
+    assert moved.offset == timedelta(hours=1)
 
 
 def test_a_scaled_clock_runs_faster_from_its_anchor_and_processes_agree_on_it() -> None:
@@ -41,4 +43,5 @@ def test_the_runtime_uses_a_scaled_clock_only_with_an_anchor_and_a_speed(tmp_pat
     assert isinstance(speed_only, SystemClock)
     scaled = default_clock(Settings(data_dir=tmp_path, clock_speed=60, clock_anchor=1.8e9))
     assert isinstance(scaled, ScaledClock)
-    assert scaled.anchor == datetime.fromtimestamp(1.8e9, UTC) and scaled.speed == 60
+    assert scaled.anchor == datetime.fromtimestamp(1.8e9, UTC)
+    assert scaled.speed == 60

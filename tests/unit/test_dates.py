@@ -53,7 +53,7 @@ whole_second_utc = st.datetimes(
 ).map(lambda d: d.replace(microsecond=0))
 
 
-def at_utc(
+def at_utc(  # noqa: PLR0917 — datetime's own positional order, on purpose
     year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0, us: int = 0
 ) -> datetime:
     return datetime(year, month, day, hour, minute, second, us, tzinfo=UTC)

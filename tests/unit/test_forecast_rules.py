@@ -101,7 +101,8 @@ def test_the_zero_date_accounts_for_a_cheaper_stretch_after_an_end_date() -> Non
 
 def test_a_balance_that_outlasts_the_program_never_reaches_zero() -> None:
     found = project(situation([Group(A, 1, TODAY)], balance=Decimal("1000000.00")))
-    assert found.zero_date is None and found.days_left is None
+    assert found.zero_date is None
+    assert found.days_left is None
     assert found.shortfall == Decimal("0.00")
     assert found.to_end == Decimal("6.39") * (END - TODAY).days
 
@@ -115,26 +116,31 @@ def test_the_shortfall_is_what_is_missing_to_reach_the_program_end() -> None:
 
 def test_a_negative_balance_is_already_at_zero() -> None:
     found = project(situation([Group(A, 1, TODAY)], balance=Decimal("-5.00")))
-    assert found.zero_date == TODAY and found.days_left == Decimal("0.0")
+    assert found.zero_date == TODAY
+    assert found.days_left == Decimal("0.0")
 
 
 def test_the_program_end_stops_the_walk() -> None:
     end = TODAY + timedelta(days=30)
     found = project(situation([Group(A, 1, TODAY), Group(B, 1, end + timedelta(days=3))], end=end))
-    assert found.walk_end == end and not found.capped
+    assert found.walk_end == end
+    assert not found.capped
     assert found.segments[-1].stop == end
     assert found.to_end == Decimal("6.39") * 30  # the activation after the end costs nothing
 
 
 def test_the_horizon_caps_a_long_program() -> None:
     found = project(situation([Group(A, 1, TODAY)], end=date(2040, 1, 1), horizon=100))
-    assert found.capped and found.walk_end == TODAY + timedelta(days=100)
+    assert found.capped
+    assert found.walk_end == TODAY + timedelta(days=100)
     assert found.to_end == Decimal("6.39") * 100
 
 
 def test_postpaid_projects_the_month_and_the_term_without_a_zero_date() -> None:
     found = project(situation([Group(A, 2, TODAY)], balance=None, kind=ProgramKind.POSTPAID))
-    assert found.zero_date is None and found.days_left is None and found.shortfall is None
+    assert found.zero_date is None
+    assert found.days_left is None
+    assert found.shortfall is None
     # 10 March to 31 March inclusive: 22 days.
     assert found.to_month_end == Decimal("6.39") * 2 * 22
     assert found.to_end == Decimal("6.39") * 2 * (END - TODAY).days
@@ -142,7 +148,8 @@ def test_postpaid_projects_the_month_and_the_term_without_a_zero_date() -> None:
 
 def test_nothing_running_costs_nothing() -> None:
     found = project(situation([]))
-    assert found.burn_today == Decimal("0.00") and found.zero_date is None
+    assert found.burn_today == Decimal("0.00")
+    assert found.zero_date is None
     assert found.shortfall == Decimal("0.00")
 
 

@@ -48,7 +48,8 @@ def test_a_json_line_has_time_level_logger_message_and_the_allowed_fields() -> N
     )
     data = json.loads(line)
     assert "\n" not in line
-    assert data["timestamp"].endswith("Z") and "T" in data["timestamp"]
+    assert data["timestamp"].endswith("Z")
+    assert "T" in data["timestamp"]
     assert data["level"] == "WARNING"
     assert data["logger"] == "pointflex.test"
     assert data["message"] == "hello x"

@@ -57,15 +57,18 @@ def test_the_shipped_price_lists_load_with_their_dates_and_every_product() -> No
     every_id = {p.id for p in default_catalog().products()}
     assert all(set(p.products) == every_id for p in lists)
     table, vdoms, services, cloud, support = lists[0].products[1]
-    assert isinstance(table, Table) and (table.param_id, table.by) == (1, 2)
+    assert isinstance(table, Table)
+    assert (table.param_id, table.by) == (1, 2)
     assert table.points["ENT"][:3] == (
         (1, Decimal("3.25")),
         (2, Decimal("6.39")),
         (4, Decimal("12.91")),
     )
     assert vdoms == PerUnit(10, None, {ANY: Decimal("0.03")})
-    assert isinstance(services, PerItem) and services.times == 1
-    assert isinstance(cloud, PerItem) and cloud.times is None
+    assert isinstance(services, PerItem)
+    assert services.times == 1
+    assert isinstance(cloud, PerItem)
+    assert cloud.times is None
     assert support == Choice(45, {"NONE": Decimal("0"), "FGTFCELU": Decimal("0.35")})
     assert lists[0].products[2][0] == Base(Decimal("0.50"))
     assert default_price_book().lists == lists

@@ -79,7 +79,8 @@ def test_fortigate_vm_ent_four_vcpu_costs_12_91() -> None:
 
 def test_rates_are_decimals_with_two_places() -> None:
     rate = BOOK.rate(1, fgt(3, p43="FGTAVDB"), TODAY)
-    assert isinstance(rate, Decimal) and rate.as_tuple().exponent == -2
+    assert isinstance(rate, Decimal)
+    assert rate.as_tuple().exponent == -2
 
 
 def test_the_shipped_lists_say_they_are_illustrative() -> None:
@@ -93,7 +94,8 @@ def test_every_product_type_is_priced_in_every_shipped_list(
     product: ProductType, day: date
 ) -> None:
     rate = BOOK.rate(product.id, minimal_values(product), day)
-    assert rate >= 0 and rate.as_tuple().exponent == -2
+    assert rate >= 0
+    assert rate.as_tuple().exponent == -2
 
 
 # ---------------------------------------------------------------- components
@@ -201,7 +203,8 @@ def test_version_on_and_next_after_follow_the_dates() -> None:
     assert BOOK.version_on(TODAY).effective == FIRST
     assert BOOK.version_on(date(2030, 1, 1)).effective == SECOND
     upcoming = BOOK.next_after(TODAY)
-    assert upcoming is not None and upcoming.effective == SECOND
+    assert upcoming is not None
+    assert upcoming.effective == SECOND
     assert BOOK.next_after(SECOND) is None
 
 
@@ -300,7 +303,8 @@ def test_import_refuses_a_negative_price(tmp_path: Path) -> None:
     data["products"][8] = [{"per_unit": {"param": 24, "price": -0.5}}]
     message = import_error(tmp_path, data)
     # The place names product type 8 (its key in products), the component and the field.
-    assert "negative" in message and "products[8][0].per_unit.price" in message
+    assert "negative" in message
+    assert "products[8][0].per_unit.price" in message
 
 
 def test_import_refuses_a_list_that_leaves_a_product_unpriced(tmp_path: Path) -> None:
@@ -377,4 +381,5 @@ def test_any_valid_fortigate_vm_configuration_round_trips_and_has_a_positive_pri
     assert all(isinstance(entry["value"], str) for entry in wire)
     assert CATALOG.parse_parameters(1, wire) == values
     rate = BOOK.rate(1, values, day)
-    assert rate > 0 and rate.as_tuple().exponent == -2
+    assert rate > 0
+    assert rate.as_tuple().exponent == -2

@@ -76,7 +76,8 @@ def test_the_shipped_catalogue_loads_every_product_and_parameter() -> None:
     )
     assert [s.id for s in fgt.parameters] == [1, 2, 10, 43, 44, 45]
     assert fgt.parameter(10).max_by == MaxBy(1, ((1, 10), (2, 25), (4, 50), (8, 500)))
-    assert fgt.parameter(43).kind is ParamKind.MULTIVALUE and fgt.parameter(43).default == ()
+    assert fgt.parameter(43).kind is ParamKind.MULTIVALUE
+    assert fgt.parameter(43).default == ()
     assert catalog.product(2).parameter(3).id == 30  # the legacy alias id
     assert catalog.product(101).serial_prefix is None
     assert catalog.product(212).parameter(92).keep_days == (("BPS", 90),)

@@ -86,7 +86,8 @@ def test_the_day_of_a_follow_program_end_is_a_change_unless_it_is_the_end_itself
     program_end = day_start(date(2026, 9, 1), PARIS)
     assert RequestedEnd.on_day(date(2026, 9, 1)).names(program_end, FOLLOW, PARIS)
     later = RequestedEnd.parse("2026-09-01 06:00")
-    assert later is not None and not later.names(program_end, FOLLOW, PARIS)
+    assert later is not None
+    assert not later.names(program_end, FOLLOW, PARIS)
 
 
 def test_follow_program_names_only_a_follow_program_end() -> None:

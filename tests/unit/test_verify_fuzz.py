@@ -247,7 +247,7 @@ def test_canonical_encoding_refuses_floats_anywhere(payload: dict[str, Any]) -> 
         return False
 
     if has_float(payload):
-        with pytest.raises(ValueError):
+        with pytest.raises(ValueError, match="floats are not allowed"):
             canonical_bytes(payload)
     else:
         assert json.loads(canonical_bytes(payload)) == payload

@@ -212,7 +212,8 @@ def test_a_day_may_carry_a_time_and_is_the_date_as_written() -> None:
 
 def test_a_bad_date_is_an_invalid_date_naming_the_field() -> None:
     error = refused(Dates, {"startDate": "2026-03-01", "endDate": "March"})
-    assert type(error) is InvalidDate and error.code == 1003
+    assert type(error) is InvalidDate
+    assert error.code == 1003
     assert error.message == "endDate: date 'March' is not in a supported format (e.g. 2026-05-31)"
     assert refused(Dates, {"startDate": "2026-02-30"}).message.startswith("startDate: date ")
     assert refused(Dates, {"startDate": ""}).message == "startDate is required"

@@ -30,10 +30,13 @@ def new_token() -> str:
     return secrets.token_hex(TOKEN_HEX_CHARS // 2).upper()
 
 
+MIN_SECRET_BYTES = 32  # AES-256 and HMAC-SHA256 keys are derived from it
+
+
 class TokenVault:
     def __init__(self, master_secret: bytes) -> None:
-        if len(master_secret) < 32:
-            raise ValueError("the master secret must hold at least 32 bytes")
+        if len(master_secret) < MIN_SECRET_BYTES:
+            raise ValueError(f"the master secret must hold at least {MIN_SECRET_BYTES} bytes")
         self._master = master_secret
         self._encryption_key = _derive(master_secret, _TOKEN_ENCRYPTION)
         self._aead = AESGCM(self._encryption_key)

@@ -49,7 +49,8 @@ def test_a_programs_own_threshold_replaces_the_setting_and_is_audited(
         ({"lowBalanceDays": None}, {"lowBalanceDays": 45}),
         ({"lowBalanceDays": 45}, {"lowBalanceDays": None}),
     ]
-    assert units.alerts.own == {} and units.opened == ["write", "write"]
+    assert units.alerts.own == {}
+    assert units.opened == ["write", "write"]
 
 
 @pytest.mark.parametrize("days", [0, 3651])

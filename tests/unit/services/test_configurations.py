@@ -58,7 +58,8 @@ def test_a_program_outside_the_callers_organisations_is_reported_missing(
 ) -> None:
     with pytest.raises(NotFound, match=f"program {PROGRAM} not found"):
         create(rt, GLOBEX_ADMIN)
-    assert not units.configs.rows and not units.audit.entries
+    assert not units.configs.rows
+    assert not units.audit.entries
 
 
 def test_a_member_account_of_the_programs_organisation_may_own_one(
@@ -109,7 +110,8 @@ def test_an_update_to_the_current_values_changes_nothing(rt: Runtime, units: Fak
     made = create(rt)
     again = configs.update_config(rt, ACME_ADMIN, made.id, name="edge", parameters=ENT_2)
     assert again == made
-    assert len(units.configs.versions(made.id)) == 1 and len(units.audit.entries) == 1
+    assert len(units.configs.versions(made.id)) == 1
+    assert len(units.audit.entries) == 1
 
 
 def test_new_parameters_add_a_dated_version_and_audit_before_and_after(

@@ -72,7 +72,8 @@ def test_a_pack_is_credited_on_the_programs_day_and_audited(rt: Runtime, units: 
     # 18:15 UTC on 2 March is 10:15 in Los Angeles: the program's day is the 2nd.
     assert (line.day, line.kind, line.reference) == (date(2026, 3, 2), LedgerKind.PACK, "PO-1")
     (entry,) = units.audit.entries
-    assert entry.action == "points.pack" and entry.after["balance"] == "10000.00"
+    assert entry.action == "points.pack"
+    assert entry.after["balance"] == "10000.00"
     assert units.opened == ["write"]
 
 
@@ -90,7 +91,8 @@ def test_a_credit_that_clears_a_negative_balance_ends_the_grace(
 def test_customers_cannot_credit_their_own_program(rt: Runtime, units: FakeUnits) -> None:
     with pytest.raises(Forbidden, match="platform operator"):
         programs.add_pack(rt, ACME_ADMIN, PREPAID, 10_000)
-    assert units.opened == [] and not units.programs.ledger
+    assert units.opened == []
+    assert not units.programs.ledger
 
 
 def test_a_pack_of_another_size_is_refused_before_any_transaction(
@@ -104,7 +106,8 @@ def test_a_pack_of_another_size_is_refused_before_any_transaction(
 def test_points_go_to_prepaid_programs_only(rt: Runtime, units: FakeUnits) -> None:
     with pytest.raises(ProgramConflict, match="points are for prepaid programs"):
         programs.add_pack(rt, OPERATOR, POSTPAID, 10_000)
-    assert not units.programs.ledger and not units.audit.entries
+    assert not units.programs.ledger
+    assert not units.audit.entries
 
 
 def test_an_adjustment_needs_a_reason_and_a_non_zero_amount(rt: Runtime, units: FakeUnits) -> None:
@@ -156,7 +159,8 @@ def test_a_monthly_statement_carries_the_balance_forward(rt: Runtime, units: Fak
     consume(units, date(2026, 2, 28), "FGVM01", ACME, "6.39")
     consume(units, date(2026, 3, 1), "FGVM01", ACME, "6.39")  # next month: left out
     st = usage.monthly_statement(rt, ACME_ADMIN, PREPAID, date(2026, 2, 14))
-    assert st.month == date(2026, 2, 1) and st.kind is ProgramKind.PREPAID
+    assert st.month == date(2026, 2, 1)
+    assert st.kind is ProgramKind.PREPAID
     assert (st.opening, st.credits, st.consumption) == (
         Decimal("900.00"),
         Decimal("500.00"),

@@ -70,7 +70,10 @@ def create_config(
     with rt.unit(write=True) as uow:
         program_account = visible_program_account(uow, actor, program_serial)
         owner = _owner_account(uow, actor, program_account, account_id)
-        return add_config(uow, actor, now, (program_serial, owner), name, product_type_id, values)
+        owned = (program_serial, owner)
+        return add_config(
+            uow, actor, now, owned, name=name, product_type_id=product_type_id, values=values
+        )
 
 
 def add_config(
@@ -78,6 +81,7 @@ def add_config(
     actor: Actor,
     now: datetime,
     owner: tuple[str, int],
+    *,
     name: str,
     product_type_id: int,
     values: ParamValues,

@@ -162,7 +162,13 @@ def _matching_config(
     # No twin in the target account: make one in this same transaction.
     owner = (source.program_serial, target_account_id)
     return add_config(
-        uow, actor, rt.now(), owner, source.name, source.product_type_id, source.values
+        uow,
+        actor,
+        rt.now(),
+        owner,
+        name=source.name,
+        product_type_id=source.product_type_id,
+        values=source.values,
     )
 
 

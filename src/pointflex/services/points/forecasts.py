@@ -176,10 +176,10 @@ def _forecasts(
                 todays[p.serial],
                 last.get(p.serial),
                 balance,
-                recent.get(p.serial, {}),
-                population.get(p.serial, []),
-                scheduled.get(p.serial, []),
-                rates,
+                by_day=recent.get(p.serial, {}),
+                running=population.get(p.serial, []),
+                planned=scheduled.get(p.serial, []),
+                rates=rates,
             )
         )
     return result
@@ -190,6 +190,7 @@ def _one(
     today: date,
     last: date | None,
     balance: Decimal | None,
+    *,
     by_day: dict[date, Decimal],
     running: list[_Row],
     planned: list[_Row],

@@ -183,7 +183,7 @@ def whole_points(amount: Decimal) -> int:
 def add_pack(rt: Runtime, actor: Actor, serial: str, points: int, reference: str = "") -> Decimal:
     """Add a point pack on today's program day (R7); returns the new balance."""
     rules.check_pack_size(points)
-    return _credit(rt, actor, serial, LedgerKind.PACK, Decimal(points), reference, "")
+    return _credit(rt, actor, serial, LedgerKind.PACK, Decimal(points), reference=reference)
 
 
 def adjust(rt: Runtime, actor: Actor, serial: str, points: Decimal, note: str) -> Decimal:
@@ -192,7 +192,7 @@ def adjust(rt: Runtime, actor: Actor, serial: str, points: Decimal, note: str) -
         raise InvalidInput("an adjustment needs a note saying why")
     if points == 0:
         raise InvalidInput("an adjustment of 0 points changes nothing")
-    return _credit(rt, actor, serial, LedgerKind.ADJUSTMENT, points, "", note)
+    return _credit(rt, actor, serial, LedgerKind.ADJUSTMENT, points, note=note)
 
 
 def _credit(
@@ -201,8 +201,9 @@ def _credit(
     serial: str,
     kind: LedgerKind,
     points: Decimal,
-    reference: str,
-    note: str,
+    *,
+    reference: str = "",
+    note: str = "",
 ) -> Decimal:
     actor.require_write()
     if actor.account_ids is not None:

@@ -154,7 +154,7 @@ def parse_month(text: str) -> date:
     """``YYYY-MM`` as the first day of that month (1970-01 to 9998-12)."""
     raw = text.strip()
     try:
-        if len(raw) != 7 or raw[4] != "-" or not (raw[:4] + raw[5:]).isascii():
+        if len(raw) != len("YYYY-MM") or raw[4] != "-" or not (raw[:4] + raw[5:]).isascii():
             raise ValueError(raw)
         first = date(int(raw[:4]), int(raw[5:]), 1)
     except ValueError as exc:

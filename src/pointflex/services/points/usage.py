@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -49,24 +50,17 @@ def entitlement_points(
         raise InvalidInput("configId, or programSerialNumber (with accountId), is required")
     earliest = rt.today() - timedelta(days=rt.settings.points_history_days)
     start = max(start, earliest)
-    query: Select[Any] = (
-        select(CO.c.serial, CO.c.account_id, func.sum(CO.c.points).label("points"))
-        .where(CO.c.day >= start, CO.c.day <= end)
-        .group_by(CO.c.serial, CO.c.account_id)
-        .order_by(CO.c.serial)
-    )
-    if config_id is not None:
-        query = query.where(CO.c.config_id == config_id)
-    if program_serial is not None:
-        query = query.where(CO.c.program_serial == program_serial)
     if account_id is not None:
         actor.require_account(account_id)
-        query = query.where(CO.c.account_id == account_id)
     if serial is not None:
         serial = serial.strip().upper()
-        query = query.where(CO.c.serial == serial)
-    if actor.account_ids is not None:
-        query = query.where(CO.c.account_id.in_(sorted(actor.account_ids)))
+    filters = {
+        CO.c.config_id: config_id,
+        CO.c.program_serial: program_serial,
+        CO.c.account_id: account_id,
+        CO.c.serial: serial,
+    }
+    query = _points_by_serial(start, end, filters, actor.account_ids)
     with read(rt) as conn:
         # A configuration, program or serial outside the caller's scope is "not found",
         # never an empty answer (R63).
@@ -120,3 +114,22 @@ def statement_of_month(
         by_configuration=by_config,
     )
     return usage_rules.statement(program_serial, program.kind, first, figures)
+
+
+def _points_by_serial(
+    start: date, end: date, filters: Mapping[Any, object], account_ids: frozenset[int] | None
+) -> Select[Any]:
+    """Consumption summed per serial over [start, end]; ``filters`` maps a column to the
+    value it must have (None: any)."""
+    query: Select[Any] = (
+        select(CO.c.serial, CO.c.account_id, func.sum(CO.c.points).label("points"))
+        .where(CO.c.day >= start, CO.c.day <= end)
+        .group_by(CO.c.serial, CO.c.account_id)
+        .order_by(CO.c.serial)
+    )
+    for column, value in filters.items():
+        if value is not None:
+            query = query.where(column == value)
+    if account_ids is not None:
+        query = query.where(CO.c.account_id.in_(sorted(account_ids)))
+    return query
