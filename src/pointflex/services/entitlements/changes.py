@@ -382,20 +382,15 @@ def remove_in(rt: Runtime, conn: Connection, actor: Actor, wanted: list[str]) ->
     for part in chunks(wanted):
         conn.execute(update(E).where(E.c.serial.in_(part)).values(removed_at=now))
     record_events(conn, wanted, EventKind.REMOVED, now, actor)
-    audit_many(
-        conn,
-        actor,
-        now,
-        "entitlement.remove",
-        (
-            {
-                "object_type": "entitlement",
-                "object_id": r.serial,
-                "account_id": r.account_id,
-                "before": {"status": r.status.value},
-                "after": {"removed": True},
-            }
-            for r in records
-        ),
+    rows = (
+        {
+            "object_type": "entitlement",
+            "object_id": r.serial,
+            "account_id": r.account_id,
+            "before": {"status": r.status.value},
+            "after": {"removed": True},
+        }
+        for r in records
     )
+    audit_many(conn, actor, now, "entitlement.remove", rows)
     return wanted
