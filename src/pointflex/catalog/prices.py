@@ -10,6 +10,7 @@ a priced parameter has a price. The component kinds are described in
 from __future__ import annotations
 
 import functools
+from abc import abstractmethod
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -111,8 +112,9 @@ class PricedPart(FileModel):
 
     param: Id
 
+    @abstractmethod
     def to_component(self, product: ProductType) -> Component:
-        raise NotImplementedError
+        """The domain's component, checked against ``product``; each kind says how."""
 
 
 class ChoicePrice(PricedPart):

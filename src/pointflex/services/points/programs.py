@@ -13,7 +13,7 @@ from pointflex.domain import programs as rules
 from pointflex.domain.dates import local_day, zone
 from pointflex.domain.programs import LedgerKind, Program, ProgramKind
 from pointflex.errors import Duplicate, Forbidden, InvalidInput, NotFound, ProgramConflict
-from pointflex.services.access.accounts import get_account, organization_accounts
+from pointflex.services.access.accounts import get_account
 from pointflex.services.access.visibility import (
     visible_organizations_of,
     visible_program_of,
@@ -36,14 +36,8 @@ def load_program(conn: Connection, serial: str, *, for_update: bool = False) -> 
 
 
 def visible_program(conn: Connection, actor: Actor, serial: str) -> Program:
-    """A program the actor may see: registered to, or in the organisation of, its accounts."""
-    program = load_program(conn, serial)
-    if actor.account_ids is None or actor.sees(program.account_id):
-        return program
-    org = get_account(conn, program.account_id).organization_id
-    if not actor.account_ids.intersection(organization_accounts(conn, org)):
-        raise NotFound(f"program {serial} not found")
-    return program
+    """:func:`~pointflex.services.access.visibility.visible_program_of` on a bare connection."""
+    return visible_program_of(on_connection(conn), actor, serial)
 
 
 def register_program(
